@@ -1,0 +1,301 @@
+"""Writing captures into the archive.
+
+Every function here receives a session and never commits: the caller owns the
+transaction (``with sessions.begin():``), so one capture is all-or-nothing.
+Errors are never swallowed. Rows that two crawls may create at the same moment
+(content, attachments) are inserted with ``ON CONFLICT DO NOTHING`` and read
+back, which works the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from archive.capture import ArticleCapture, AttachmentRef, RawPage
+from archive.hashing import HASH_SCHEME, content_hash, sha256_hex
+from archive.models import (
+    Article,
+    ArticleUrl,
+    Attachment,
+    Content,
+    ContentAttachment,
+    CrawlRun,
+    Site,
+    Snapshot,
+    Version,
+)
+from archive.normalise import normalise_line, normalise_text
+
+
+class Outcome(StrEnum):
+    NEW_ARTICLE = "new_article"
+    NEW_VERSION = "new_version"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    outcome: Outcome
+    article_id: int
+    version_number: int
+    content_id: int
+    #: the content already existed under another article (a republished story)
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """Registry facts about a portal, declared on its spider class."""
+
+    name: str
+    display_name: str
+    province: str
+    level: str
+    family: str
+    home_url: str
+    province_after_2025: str | None = None
+    status: str = "active"
+    successor_url: str | None = None
+    successor_name: str | None = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_site(session: Session, info: SiteInfo) -> Site:
+    """The site row for ``info``, created or brought up to date with the spider class."""
+    site = session.scalar(select(Site).where(Site.name == info.name))
+    now = now_utc()
+    if site is None:
+        site = Site(name=info.name, created_at=now, updated_at=now)
+        session.add(site)
+    values = {
+        "display_name": info.display_name,
+        "province": info.province,
+        "province_after_2025": info.province_after_2025,
+        "level": info.level,
+        "family": info.family,
+        "home_url": info.home_url,
+        "status": info.status,
+        "successor_url": info.successor_url,
+    }
+    if info.successor_name:
+        values["successor_site_id"] = session.scalar(select(Site.id).where(Site.name == info.successor_name))
+    changed = {k: v for k, v in values.items() if getattr(site, k, None) != v}
+    for key, value in changed.items():
+        setattr(site, key, value)
+    if changed and site.id is not None:
+        site.updated_at = now
+    session.flush()
+    return site
+
+
+def start_run(session: Session, spider: str, site_id: int | None, started_at: datetime | None = None) -> CrawlRun:
+    run = CrawlRun(spider=spider, site_id=site_id, started_at=started_at or now_utc(), status="running")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session, run_id: int, *, status: str, reason: str, counts: dict[str, int], stats: dict[str, Any]
+) -> None:
+    run = session.get_one(CrawlRun, run_id)
+    run.finished_at = now_utc()
+    run.status = status
+    run.finish_reason = reason
+    for key, value in counts.items():
+        setattr(run, key, value)
+    run.stats = stats
+
+
+def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, run_id: int | None = None) -> StoreResult:
+    """Record one fetch of an article: a new article, a new version, or only "seen again"."""
+    seen_at = capture.page.fetched_at if capture.page else now_utc()
+    article, created = _article(session, site_id, capture, seen_at)
+    _touch_url(session, article.id, capture.url, seen_at)
+    latest = session.scalar(_latest_version(article.id))
+    _resolve_missing_attachments(session, capture, latest)
+    digest = _hash(capture)
+
+    if latest is not None and latest.content.content_hash == digest:
+        latest.last_seen_at = max(latest.last_seen_at, seen_at)
+        article.last_seen_at = max(article.last_seen_at, seen_at)
+        return StoreResult(Outcome.UNCHANGED, article.id, latest.number, latest.content_id)
+
+    content = _content(session, capture, digest, seen_at)
+    duplicate = session.scalar(
+        select(func.count()).select_from(Version).where(Version.content_id == content.id, Version.article_id != article.id)
+    )
+    snapshot = _snapshot(session, capture.page, run_id) if capture.page else None
+    version = Version(
+        article_id=article.id,
+        number=(latest.number + 1) if latest else 1,
+        content_id=content.id,
+        snapshot_id=snapshot.id if snapshot else None,
+        crawl_run_id=run_id,
+        url=capture.url,
+        extraction=capture.extraction,
+        source=capture.page.source if capture.page else "live",
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+    )
+    session.add(version)
+    article.last_seen_at = max(article.last_seen_at, seen_at)
+    article.canonical_url = capture.url
+    if article.status != "live":
+        article.status = "live"
+    session.flush()
+    outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
+    return StoreResult(outcome, article.id, version.number, content.id, duplicate=bool(duplicate))
+
+
+def _hash(capture: ArticleCapture) -> str:
+    return content_hash(
+        title=capture.title,
+        lead=capture.lead,
+        body_text=capture.body_text,
+        author=capture.author,
+        published_at=capture.published_at,
+        attachment_digests=[a.hash_token() for a in capture.attachments],
+    )
+
+
+def _latest_version(article_id: int) -> Select[tuple[Version]]:
+    return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
+
+
+def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: datetime) -> tuple[Article, bool]:
+    article = session.scalar(
+        select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
+    )
+    if article is not None:
+        return article, False
+    article = Article(
+        site_id=site_id,
+        source_key=capture.source_key,
+        canonical_url=capture.url,
+        status="live",
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+    )
+    session.add(article)
+    session.flush()
+    return article, True
+
+
+def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime) -> None:
+    alias = session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
+    if alias is None:
+        session.add(ArticleUrl(article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at))
+    else:
+        alias.last_seen_at = max(alias.last_seen_at, seen_at)
+
+
+def _resolve_missing_attachments(session: Session, capture: ArticleCapture, latest: Version | None) -> None:
+    """A failed download is a fetch error, not an edit: reuse the digest the
+    same link had in the latest version, so a flaky server adds no version."""
+    if latest is None or all(a.sha256 for a in capture.attachments):
+        return
+    known = {
+        link.url: link.attachment.sha256
+        for link in latest.content.attachments
+        if link.attachment is not None
+    }
+    for ref in capture.attachments:
+        if ref.sha256 is None and ref.url in known:
+            ref.sha256 = known[ref.url]
+
+
+def _insert_ignore(session: Session, model: type, values: dict[str, Any], key: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+
+def _content(session: Session, capture: ArticleCapture, digest: str, seen_at: datetime) -> Content:
+    existing = session.scalar(select(Content).where(Content.content_hash == digest))
+    if existing is not None:
+        return existing
+    values = {
+        "content_hash": digest,
+        "hash_scheme": HASH_SCHEME,
+        "title": normalise_line(capture.title),
+        "lead": normalise_text(capture.lead),
+        "body_text": normalise_text(capture.body_text),
+        "body_html": capture.body_html,
+        "author": normalise_line(capture.author),
+        "published_at": capture.published_at,
+        "images": [{"url": i.url, "caption": normalise_line(i.caption)} for i in capture.images],
+        "created_at": seen_at,
+    }
+    _insert_ignore(session, Content, values, "content_hash")
+    content = session.scalars(select(Content).where(Content.content_hash == digest)).one()
+    if not content.attachments:
+        for position, ref in enumerate(capture.attachments):
+            session.add(
+                ContentAttachment(
+                    content_id=content.id,
+                    position=position,
+                    url=ref.url,
+                    title=normalise_line(ref.title),
+                    attachment_id=_attachment_id(session, ref, seen_at),
+                )
+            )
+        session.flush()
+        session.refresh(content, ["attachments"])
+    return content
+
+
+def _attachment_id(session: Session, ref: AttachmentRef, seen_at: datetime) -> int | None:
+    if ref.sha256 is None:
+        return None
+    found = session.scalar(select(Attachment.id).where(Attachment.sha256 == ref.sha256))
+    if found is not None or ref.data is None:
+        return found
+    values = {
+        "sha256": ref.sha256,
+        "size": len(ref.data),
+        "media_type": ref.media_type,
+        "data": ref.data,
+        "first_url": ref.url,
+        "created_at": seen_at,
+    }
+    _insert_ignore(session, Attachment, values, "sha256")
+    return session.scalar(select(Attachment.id).where(Attachment.sha256 == ref.sha256))
+
+
+def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
+    snapshot = Snapshot(
+        url=page.url,
+        fetched_at=page.fetched_at,
+        status=page.status,
+        headers=page.headers,
+        body_sha256=sha256_hex(page.body),
+        body_size=len(page.body),
+        compression="zlib",
+        body=zlib.compress(page.body, 6),
+        source=page.source,
+        crawl_run_id=run_id,
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def snapshot_bytes(snapshot: Snapshot) -> bytes:
+    """The raw response body of a snapshot, exactly as received."""
+    if snapshot.compression == "zlib":
+        return zlib.decompress(snapshot.body)
+    if snapshot.compression == "none":
+        return snapshot.body
+    raise ValueError(f"snapshot {snapshot.id}: unknown compression {snapshot.compression!r}")

@@ -1,0 +1,27 @@
+"""``scrapy crawl`` that checks the archive database first, so a wrong
+DATABASE_URL is one line on stderr and exit code 2, not a Twisted traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+
+from archive.db import ArchiveDatabaseError, ensure_schema, make_engine
+from crawler.config import ArchiveConfig
+
+
+class Command(ScrapyCrawl):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if "crawler.pipelines.archive.ArchivePipeline" in self.settings.getdict("ITEM_PIPELINES"):
+            try:
+                engine = make_engine(ArchiveConfig.from_settings(self.settings).database_url)
+                ensure_schema(engine)
+                engine.dispose()
+            except ArchiveDatabaseError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        super().run(args, opts)

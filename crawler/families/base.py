@@ -1,0 +1,135 @@
+"""What every portal spider shares: registry facts, the mirror option, the raw
+page, the fallback extractor, and the "no body" rule."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from archive.capture import ArticleCapture, RawPage
+from archive.store import SiteInfo
+from crawler.extract import Body, lead_of
+from crawler.fallback import extract_generic
+
+logger = logging.getLogger(__name__)
+
+
+class PortalSpider(scrapy.Spider):
+    """Base of every site spider. A site subclass declares its registry facts
+    and start pages; a family subclass implements ``parse_listing`` and
+    ``parse_article``."""
+
+    family: ClassVar[str] = "generic"
+    display_name: ClassVar[str] = ""
+    province: ClassVar[str] = ""
+    province_after_2025: ClassVar[str | None] = None
+    level: ClassVar[str] = "other"
+    home_url: ClassVar[str] = ""
+    status: ClassVar[str] = "active"
+    successor_url: ClassVar[str | None] = None
+    successor_name: ClassVar[str | None] = None
+
+    def __init__(self, *args: Any, mirror: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: read by crawler.middlewares.MirrorMiddleware
+        self.mirror = mirror.rstrip("/") if mirror else None
+
+    @classmethod
+    def site_info(cls) -> SiteInfo:
+        return SiteInfo(
+            name=cls.name,
+            display_name=cls.display_name,
+            province=cls.province,
+            province_after_2025=cls.province_after_2025,
+            level=cls.level,
+            family=cls.family,
+            home_url=cls.home_url,
+            status=cls.status,
+            successor_url=cls.successor_url,
+            successor_name=cls.successor_name,
+        )
+
+    def start_page_urls(self) -> list[str]:
+        raise NotImplementedError
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_page_urls():
+            yield scrapy.Request(url, callback=self.parse_listing)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
+        raise NotImplementedError
+
+    # -- helpers for family classes ------------------------------------------------
+
+    def count(self, key: str) -> None:
+        if self.crawler.stats:
+            self.crawler.stats.inc_value(f"archive/{key}")
+
+    @staticmethod
+    def raw_page(response: Response) -> RawPage:
+        headers = {
+            k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+        }
+        return RawPage(
+            url=response.url, status=response.status, headers=headers, body=response.body, fetched_at=datetime.now(UTC)
+        )
+
+    def capture(
+        self,
+        response: Response,
+        *,
+        source_key: str,
+        title: str,
+        published_at: datetime | None,
+        body: Body,
+        lead: str | None = None,
+        extraction: str = "family",
+    ) -> ArticleCapture:
+        return ArticleCapture(
+            site=self.name,
+            url=response.url,
+            source_key=source_key,
+            title=title,
+            published_at=published_at,
+            author=body.author,
+            lead=lead if lead is not None else lead_of(body.text),
+            body_text=body.text,
+            body_html=body.html,
+            images=body.images,
+            attachments=body.attachments,
+            extraction=extraction,
+            page=self.raw_page(response),
+        )
+
+    def fallback_capture(self, response: Response, source_key: str) -> ArticleCapture | None:
+        """The generic extractor's reading of a page the family selectors could not
+        read, marked ``extraction="fallback"``; None (logged, counted) if it finds no article either."""
+        if not isinstance(response, TextResponse):
+            return self.no_body(response)
+        found = extract_generic(response.text, response.url)
+        if found is None:
+            return self.no_body(response)
+        logger.warning("Family selectors found no body on %s; used the generic extractor", response.url)
+        self.count("fallback")
+        return self.capture(
+            response,
+            source_key=source_key,
+            title=found.title,
+            published_at=found.published_at,
+            body=found.body,
+            lead=found.lead,
+            extraction="fallback",
+        )
+
+    def no_body(self, response: Response) -> None:
+        logger.warning("No article body on %s (status %s): nothing stored", response.url, response.status)
+        self.count("no_body")
+        return None

@@ -1,0 +1,146 @@
+"""Liferay 6.2 / 7.x portals: Quảng Ngãi until June 2025 (province and
+districts), dongthap.gov.vn and its districts, Tiền Giang.
+
+Evidence and guesses are in ../shared/portals.md. Identity is
+``(host, Liferay site, articleId)``: the articleId is the bare ``?<id>`` query
+of the article URL, which the server needs to render the page at all. Relative
+links on these portals produce doubled paths
+(``…/asset_publisher/Content/xem-chi-tiet/-/asset_publisher//Content/<slug>?<id>``),
+so every article URL is canonicalised before it is requested.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response
+
+from archive.capture import ArticleCapture
+from archive.dates import parse_vn_datetime
+from archive.normalise import normalise_line
+from crawler.extract import element_text, extract_body, iter_links, to_element
+from crawler.families.base import PortalSpider
+
+_ASSET_PUBLISHER = ("-", "asset_publisher")
+_PAGER_PARAM = re.compile(r"_cur=\d+")
+
+
+def canonical_article_url(url: str) -> str:
+    """Collapse empty and doubled path segments; keep the query, which carries the id."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    marks = [i for i in range(len(segments) - 1) if tuple(segments[i : i + 2]) == _ASSET_PUBLISHER]
+    if len(marks) > 1 and marks[0] > 0:
+        page = segments[marks[-1] - 1]
+        head = segments[: segments.index(page)] if page in segments[: marks[0]] else segments[: marks[0] - 1]
+        segments = [*head, page, *_ASSET_PUBLISHER, *segments[marks[-1] + 2 :]]
+    path = "/" + "/".join(segments)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, parts.query, ""))
+
+
+def article_id(url: str) -> str | None:
+    """The Liferay articleId of an article URL: the bare numeric query (``?123``),
+    or an ``articleId``/``id`` parameter."""
+    query = urlsplit(url).query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    for key, value in pairs:
+        if key.isdigit() and not value:
+            return key
+    for key, value in pairs:
+        if key in ("articleId", "id", "_articleId") and value.isdigit():
+            return value
+    return None
+
+
+def liferay_site(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[1] if len(segments) > 1 and segments[0] == "web" else None
+
+
+class LiferaySpider(PortalSpider):
+    """A Liferay portal: a subclass sets ``host``, ``liferay_site`` and ``listing_paths``."""
+
+    family = "liferay"
+    scheme: ClassVar[str] = "https"
+    host: ClassVar[str]
+    liferay_site: ClassVar[str]
+    #: listing pages, relative to /web/<liferay_site>
+    listing_paths: ClassVar[tuple[str, ...]] = ("/tin-tuc-su-kien",)
+
+    # Listing markup: real Liferay 6.2 asset publisher [E].
+    LISTING_LINKS = ".portlet-asset-publisher .asset-abstract .asset-title a::attr(href)"
+    PAGER_LINKS = "ul.lfr-pagination-buttons a::attr(href)"
+    # Article markup: Liferay's asset publisher full view [E]; date/view classes [R].
+    ARTICLE = ".asset-full-content"
+    TITLE = (".asset-full-content .header-title span", ".asset-full-content .header-title", ".asset-full-content h1")
+    DATE = ".asset-full-content .date-view .date"
+    BODY = (".asset-full-content .asset-content .journal-content-article", ".journal-content-article")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_domains = [self.host]
+
+    def start_page_urls(self) -> list[str]:
+        return [f"{self.scheme}://{self.host}/web/{self.liferay_site}{path}" for path in self.listing_paths]
+
+    # -- listing ---------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        links = list(iter_links(response, self.LISTING_LINKS, response.url))
+        if not links:  # an unseen listing template: any article-shaped link will do
+            links = [u for u in iter_links(response, "a::attr(href)", response.url) if self.is_article_url(u)]
+        for url in links:
+            if self.is_article_url(url):
+                yield scrapy.Request(canonical_article_url(url), callback=self.parse_article)
+        for url in iter_links(response, self.PAGER_LINKS, response.url):
+            if _PAGER_PARAM.search(url):
+                yield scrapy.Request(url, callback=self.parse_listing)
+
+    def is_article_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.hostname == self.host and "/-/asset_publisher/" in parts.path and article_id(url) is not None
+
+    # -- article ---------------------------------------------------------------------
+
+    def source_key(self, url: str) -> str | None:
+        found = article_id(url)
+        if found is None:
+            return None
+        site = liferay_site(url) or self.liferay_site
+        return f"{urlsplit(url).hostname}/{site}/{found}"
+
+    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
+        key = self.source_key(response.url)
+        if key is None:
+            self.logger.warning("No Liferay articleId in %s: cannot identify the article", response.url)
+            self.count("no_id")
+            return
+        body_sel = next((found for css in self.BODY if (found := response.css(css)) and found[0].xpath("string()").get().strip()), None)
+        body = extract_body(to_element(body_sel[0]), response.url) if body_sel else None
+        if body is None:
+            if (fallback := self.fallback_capture(response, key)) is not None:
+                yield fallback
+            return
+        yield self.capture(
+            response, source_key=key, title=self._parse_title(response), published_at=self._parse_date(response), body=body
+        )
+
+    def _parse_title(self, response: Response) -> str:
+        for css in self.TITLE:
+            if title := normalise_line(" ".join(response.css(f"{css} ::text").getall())):
+                return title
+        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
+
+    def _parse_date(self, response: Response):  # type: ignore[no-untyped-def]
+        if stamp := parse_vn_datetime(" ".join(response.css(f"{self.DATE} ::text").getall())):
+            return stamp
+        # No date element: read the article header (title to body), never the body itself.
+        article = response.css(self.ARTICLE)
+        if not article:
+            return None
+        header = element_text(to_element(article[0])).split("\n\n")[:4]
+        return next((d for line in header if (d := parse_vn_datetime(line))), None)

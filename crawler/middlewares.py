@@ -1,0 +1,74 @@
+"""Mirror support: crawl a local copy of a portal while recording the portal's URLs.
+
+With ``-a mirror=http://127.0.0.1:8000`` a request for
+``https://minhlong.quangngai.gov.vn/web/minhlong/…?123`` goes on the wire as
+``http://127.0.0.1:8000/minhlong.quangngai.gov.vn/web/minhlong/…?123`` (the
+layout ``wget --mirror`` writes), and the response comes back to the spider
+and the archive under the portal URL. Tests and the offline demo use this.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+META_ORIGINAL = "archive_original_url"
+
+
+def to_mirror(mirror: str, url: str) -> str:
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path or '/'}{query}"
+
+
+def from_mirror(mirror: str, url: str, scheme: str) -> str | None:
+    """The portal URL behind a mirror URL, or None if ``url`` is not on the mirror."""
+    base = mirror.rstrip("/") + "/"
+    if not url.startswith(base):
+        return None
+    return f"{scheme}://{url[len(base):]}"
+
+
+class MirrorMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
+        return cls(crawler)
+
+    @property
+    def mirror(self) -> str | None:
+        spider = self.crawler.spider
+        return getattr(spider, "mirror", None) or self.crawler.settings.get("ARCHIVE_MIRROR")
+
+    def process_request(self, request: Request) -> Request | None:
+        mirror = self.mirror
+        if not mirror or request.url.startswith(mirror.rstrip("/") + "/"):
+            return None
+        # The original request already passed the offsite and robots.txt checks
+        # under its portal URL; the rewritten one must not be judged again.
+        return request.replace(
+            url=to_mirror(mirror, request.url),
+            meta={**request.meta, META_ORIGINAL: request.url, "allow_offsite": True, "dont_obey_robotstxt": True},
+            dont_filter=True,
+        )
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        original = request.meta.get(META_ORIGINAL)
+        mirror = self.mirror
+        if not original or not mirror:
+            return response
+        scheme = urlsplit(original).scheme
+        location = response.headers.get(b"Location")
+        if location is not None:
+            absolute = urljoin(response.url, location.decode("latin-1"))
+            portal = from_mirror(mirror, absolute, scheme) or absolute
+            response.headers[b"Location"] = portal.encode("latin-1", "replace")
+        return response.replace(url=original)

@@ -1,0 +1,43 @@
+"""Scrapy settings for the portal archive. One settings module for every
+environment: what differs (database, mirror, browser path) comes from the
+environment through archive.db or from ``-s``/``-a`` on the command line."""
+
+BOT_NAME = "portal-archive"
+
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# Government portals are slow, shared servers: be a polite archivist.
+USER_AGENT = "portal-archive/0.1 (+https://github.com/; archiving Vietnamese government news)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 3
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # Last before the network: portal URLs everywhere else, mirror URLs on the wire.
+    "crawler.middlewares.MirrorMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.attachments.AttachmentPipeline": 200,
+    "crawler.pipelines.archive.ArchivePipeline": 500,
+}
+
+# ARCHIVE_* settings (see crawler/config.py for their meaning and defaults).
+ARCHIVE_DATABASE_URL = None
+ARCHIVE_ATTACHMENT_MAXSIZE = 50 * 1024 * 1024
+ARCHIVE_DOWNLOAD_ATTACHMENTS = True
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
