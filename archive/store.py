@@ -73,11 +73,11 @@ def now_utc() -> datetime:
 
 def ensure_site(session: Session, info: SiteInfo) -> Site:
     """The site row for ``info``, created or brought up to date with the spider class."""
+    successor_id = (
+        session.scalar(select(Site.id).where(Site.name == info.successor_name)) if info.successor_name else None
+    )
     site = session.scalar(select(Site).where(Site.name == info.name))
     now = now_utc()
-    if site is None:
-        site = Site(name=info.name, created_at=now, updated_at=now)
-        session.add(site)
     values = {
         "display_name": info.display_name,
         "province": info.province,
@@ -87,13 +87,14 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "home_url": info.home_url,
         "status": info.status,
         "successor_url": info.successor_url,
+        "successor_site_id": successor_id,
     }
-    if info.successor_name:
-        values["successor_site_id"] = session.scalar(select(Site.id).where(Site.name == info.successor_name))
-    changed = {k: v for k, v in values.items() if getattr(site, k, None) != v}
-    for key, value in changed.items():
-        setattr(site, key, value)
-    if changed and site.id is not None:
+    if site is None:
+        site = Site(name=info.name, created_at=now, updated_at=now, **values)
+        session.add(site)
+    elif changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
+        for key, value in changed.items():
+            setattr(site, key, value)
         site.updated_at = now
     session.flush()
     return site

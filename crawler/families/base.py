@@ -18,6 +18,9 @@ from crawler.fallback import extract_generic
 
 logger = logging.getLogger(__name__)
 
+META_KIND = "archive_kind"  # "listing" | "article"
+META_SOURCE_KEY = "archive_source_key"
+
 
 class PortalSpider(scrapy.Spider):
     """Base of every site spider. A site subclass declares its registry facts
@@ -59,7 +62,24 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_page_urls():
-            yield scrapy.Request(url, callback=self.parse_listing)
+            yield self.listing_request(url)
+
+    # Every request a family yields is made by one of these two, so that the
+    # incremental crawl (crawler/incremental.py) can tell listings from
+    # articles and knows each article's identity before fetching it.
+
+    def listing_request(self, url: str, *, request_cls: type[scrapy.Request] = scrapy.Request,
+                        **kwargs: Any) -> scrapy.Request:
+        meta = {**kwargs.pop("meta", {}), META_KIND: "listing"}
+        return request_cls(url, callback=kwargs.pop("callback", self.parse_listing), meta=meta, **kwargs)
+
+    def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        meta = {**kwargs.pop("meta", {}), META_KIND: "article", META_SOURCE_KEY: self.source_key(url)}
+        return scrapy.Request(url, callback=kwargs.pop("callback", self.parse_article), meta=meta, **kwargs)
+
+    def source_key(self, url: str) -> str | None:
+        """The article's identity within this site, from its URL (None if the URL carries none)."""
+        raise NotImplementedError
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError
@@ -70,8 +90,9 @@ class PortalSpider(scrapy.Spider):
     # -- helpers for family classes ------------------------------------------------
 
     def count(self, key: str) -> None:
-        if self.crawler.stats:
-            self.crawler.stats.inc_value(f"archive/{key}")
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(f"archive/{key}")
 
     @staticmethod
     def raw_page(response: Response) -> RawPage:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import scrapy
 from scrapy.http import Response
 
 from archive.capture import ArticleCapture
@@ -95,10 +95,10 @@ class LiferaySpider(PortalSpider):
             links = [u for u in iter_links(response, "a::attr(href)", response.url) if self.is_article_url(u)]
         for url in links:
             if self.is_article_url(url):
-                yield scrapy.Request(canonical_article_url(url), callback=self.parse_article)
+                yield self.article_request(canonical_article_url(url))
         for url in iter_links(response, self.PAGER_LINKS, response.url):
             if _PAGER_PARAM.search(url):
-                yield scrapy.Request(url, callback=self.parse_listing)
+                yield self.listing_request(url)
 
     def is_article_url(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -135,7 +135,7 @@ class LiferaySpider(PortalSpider):
                 return title
         return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
 
-    def _parse_date(self, response: Response):  # type: ignore[no-untyped-def]
+    def _parse_date(self, response: Response) -> datetime | None:
         if stamp := parse_vn_datetime(" ".join(response.css(f"{self.DATE} ::text").getall())):
             return stamp
         # No date element: read the article header (title to body), never the body itself.

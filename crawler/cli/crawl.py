@@ -1,4 +1,4 @@
-"""``portal-archive``: one console script with thin subcommands.
+"""``portal-archive migrate|crawl|run|demo``.
 
 Crawls run as ``scrapy crawl`` subprocesses: a Twisted reactor cannot be
 restarted in one process, and a crash in one site must not take the others down.
@@ -7,14 +7,11 @@ restarted in one process, and a crash in one site must not take the others down.
 from __future__ import annotations
 
 import argparse
-import logging
 import subprocess
 import sys
 from collections.abc import Sequence
 
-from archive.db import PROJECT_ROOT, ArchiveDatabaseError, current_revision, ensure_schema, make_engine, mask, upgrade
-
-logger = logging.getLogger(__name__)
+from archive.db import PROJECT_ROOT, current_revision, ensure_schema, make_engine, mask, upgrade
 
 MAIN_JOB_SITES = ("quangngai", "quangngai_minhlong")
 
@@ -44,6 +41,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     sites = spider_names() if args.all else args.sites
     unknown = sorted(set(sites) - set(spider_names()))
+    if not sites:
+        print("error: name a SITE or give --all", file=sys.stderr)
+        return 2
     if unknown:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
@@ -69,9 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return cmd_run(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal-archive", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)").set_defaults(
         func=cmd_migrate
     )
@@ -84,22 +82,3 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mirror", help="crawl a local copy of the portals")
     run.set_defaults(func=cmd_run)
     sub.add_parser("demo", help="crawl the bundled fixture portals served on 127.0.0.1").set_defaults(func=cmd_demo)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    if args.command == "crawl" and not (args.sites or args.all):
-        build_parser().error("name a SITE or give --all")
-    try:
-        return int(args.func(args))
-    except ArchiveDatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

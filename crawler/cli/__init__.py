@@ -1,0 +1,41 @@
+"""``portal-archive``: one console script with thin subcommands.
+
+Each module in COMMAND_MODULES adds its subcommands with ``register(sub)``;
+the work itself lives in ``archive/`` and ``crawler/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from archive.db import ArchiveDatabaseError
+
+COMMAND_MODULES = ("crawler.cli.crawl",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal-archive", description="Archive of Vietnamese government portals")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ArchiveDatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

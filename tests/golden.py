@@ -1,0 +1,97 @@
+"""Golden files: every fixture article page through its spider's ``parse_article``.
+
+    python -m tests.golden            # check (what the test does)
+    python -m tests.golden --write    # regenerate tests/fixtures/sites/*/expected/*.json
+
+Regenerate after a deliberate change to a parser, then read the diff of the
+expected JSON before committing it: that diff *is* the review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+
+SITES = Path(__file__).parent / "fixtures" / "sites"
+#: the fixture server's volatile tokens, pinned so pages are deterministic here
+TOKENS = {b"__VISITS__": b"2 063", b"__TOTAL__": b"16620562", b"__ONLINE__": b"9", b"__VIEWS__": b"86"}
+
+
+@dataclass(frozen=True)
+class Case:
+    family: str
+    key: str
+    spider: str
+    file: Path
+    content_type: str
+
+    @property
+    def expected_path(self) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.key).strip("-")[-120:]
+        return SITES / self.family / "expected" / f"{slug}.json"
+
+    @property
+    def id(self) -> str:
+        return f"{self.spider}:{self.key[-60:]}"
+
+
+def cases() -> Iterator[Case]:
+    for manifest in sorted(SITES.glob("*/manifest.json")):
+        routes = json.loads(manifest.read_text(encoding="utf-8"))["routes"]
+        for key, route in sorted(routes.items()):
+            if route.get("kind") == "article" and route.get("spider"):
+                yield Case(manifest.parent.name, key, route["spider"], manifest.parent / route["file"],
+                           route.get("type", "text/html; charset=utf-8"))
+
+
+_loader: SpiderLoader | None = None
+
+
+def spider_for(name: str) -> Any:
+    global _loader
+    _loader = _loader or SpiderLoader.from_settings(get_project_settings())
+    spidercls = _loader.load(name)
+    return spidercls.from_crawler(get_crawler(spidercls))
+
+
+def parse(case: Case) -> dict[str, Any]:
+    spider = spider_for(case.spider)
+    body = case.file.read_bytes()
+    for token, value in TOKENS.items():
+        body = body.replace(token, value)
+    url = f"{getattr(spider, 'scheme', 'https')}://{case.key}"
+    response = HtmlResponse(url, body=body, headers={"Content-Type": case.content_type}, request=Request(url))
+    items = [item.public_fields() for item in spider.parse_article(response) or ()]
+    return {"items": items}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="rewrite the expected files")
+    args = parser.parse_args()
+    stale = 0
+    for case in cases():
+        got = parse(case)
+        path = case.expected_path
+        if args.write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(got, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        elif not path.exists() or json.loads(path.read_text(encoding="utf-8")) != got:
+            print(f"differs: {case.id} ({path})")
+            stale += 1
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

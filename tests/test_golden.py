@@ -1,0 +1,28 @@
+"""One test over every site: each fixture article page through its spider,
+compared with the reviewed expected JSON (regenerate: python -m tests.golden --write)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.golden import Case, cases, parse
+
+CASES = list(cases())
+
+
+def test_every_site_has_golden_cases() -> None:
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    covered = {case.spider for case in CASES}
+    sites = set(SpiderLoader.from_settings(get_project_settings()).list()) - {"generic"}
+    assert sites <= covered, f"sites without fixture pages: {sorted(sites - covered)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_golden(case: Case) -> None:
+    assert case.expected_path.exists(), f"no expected file; run python -m tests.golden --write and review it"
+    expected = json.loads(case.expected_path.read_text(encoding="utf-8"))
+    assert parse(case) == expected
