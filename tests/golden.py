@@ -10,6 +10,7 @@ expected JSON before committing it: that diff *is* the review.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -38,8 +39,9 @@ class Case:
 
     @property
     def expected_path(self) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.key).strip("-")[-120:]
-        return SITES / self.family / "expected" / f"{slug}.json"
+        tail = re.sub(r"[^A-Za-z0-9]+", "-", self.key.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:80]
+        digest = hashlib.sha1(self.key.encode()).hexdigest()[:6]
+        return SITES / self.family / "expected" / f"{self.spider}__{tail}__{digest}.json"
 
     @property
     def id(self) -> str:
