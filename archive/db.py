@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -141,8 +143,42 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the migrations up to ``revision`` on ``engine`` (``alembic upgrade head``)."""
     from alembic import command
 
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    with migration_connection(engine) as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction, fit for schema changes.
+
+    On SQLite, Alembic changes a table by copying it, dropping the original and
+    renaming the copy. Foreign keys must be off for that (dropping a referenced
+    table would delete-cascade-check every row), and the legacy rename
+    behaviour must be on (modern SQLite re-checks every view during the rename,
+    while the table they name is briefly missing). Both are connection
+    settings that only take effect outside a transaction.
+    """
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection if engine.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("PRAGMA legacy_alter_table=ON")
+        try:
+            with connection.begin():
+                yield connection
+                if raw is not None and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise ArchiveDatabaseError("a migration left rows that break foreign keys; rolled back")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+                raw.execute("PRAGMA legacy_alter_table=OFF")
 
 
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:

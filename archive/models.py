@@ -112,6 +112,11 @@ class Article(Base):
     status: Mapped[str] = mapped_column(String(16), default="live")
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    #: when the incremental crawl should fetch this article again (archive/ladder.py)
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: validators from the last 200 response, for conditional requests
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
 
     site: Mapped[Site] = relationship()
     versions: Mapped[list[Version]] = relationship(back_populates="article", order_by="Version.number")

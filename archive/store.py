@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.capture import ArticleCapture, AttachmentRef, RawPage
 from archive.hashing import HASH_SCHEME, content_hash, sha256_hex
+from archive.ladder import next_check
 from archive.models import (
     Article,
     ArticleUrl,
@@ -128,6 +129,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     _resolve_missing_attachments(session, capture, latest)
     digest = _hash(capture)
 
+    _schedule(article, capture, seen_at)
     if latest is not None and latest.content.content_hash == digest:
         latest.last_seen_at = max(latest.last_seen_at, seen_at)
         article.last_seen_at = max(article.last_seen_at, seen_at)
@@ -158,6 +160,27 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
     return StoreResult(outcome, article.id, version.number, content.id, duplicate=bool(duplicate))
+
+
+def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: datetime) -> bool:
+    """Record that an article answered "not modified" (HTTP 304): seen again, same
+    content. False if the archive does not know the article or holds no version of it."""
+    article = session.scalar(select(Article).where(Article.site_id == site_id, Article.source_key == source_key))
+    latest = session.scalar(_latest_version(article.id)) if article is not None else None
+    if article is None or latest is None:
+        return False
+    latest.last_seen_at = max(latest.last_seen_at, seen_at)
+    article.last_seen_at = max(article.last_seen_at, seen_at)
+    article.next_check_at = next_check(latest.content.published_at or article.first_seen_at, seen_at)
+    return True
+
+
+def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> None:
+    article.next_check_at = next_check(capture.published_at or article.first_seen_at, seen_at)
+    if capture.page is not None and capture.page.status == 200:
+        headers = {k.lower(): v for k, v in capture.page.headers.items()}
+        article.etag = headers.get("etag")
+        article.last_modified = headers.get("last-modified")
 
 
 def _hash(capture: ArticleCapture) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from archive.db import make_engine
+from archive.db import make_engine, migration_connection
 from archive.models import Base
 
 config = context.config
@@ -37,7 +37,7 @@ def run_migrations_online() -> None:
         _configure(connection)
         return
     engine = make_engine()
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         _configure(connection)
     engine.dispose()
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from archive.db import ArchiveDatabaseError
 
-COMMAND_MODULES = ("crawler.cli.crawl",)
+COMMAND_MODULES = ("crawler.cli.crawl", "crawler.cli.schedule", "crawler.cli.query")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -147,3 +147,28 @@ def test_naive_datetimes_are_refused(sessions) -> None:
     cap = dataclasses.replace(capture(), published_at=datetime(2024, 1, 17, 8, 46))
     with pytest.raises(Exception, match="naive"):
         store(sessions, cap)
+
+
+def test_every_observation_schedules_the_next_check_by_age(sessions) -> None:
+    cap = capture()
+    cap.page.headers = {"ETag": '"abc"', "Last-Modified": "Wed, 17 Jan 2024 01:46:00 GMT"}
+    store(sessions, cap)
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        # published in January 2024, seen in November 2026: an old article, checked rarely
+        assert article.next_check_at == T0 + timedelta(days=180)
+        assert (article.etag, article.last_modified) == ('"abc"', "Wed, 17 Jan 2024 01:46:00 GMT")
+
+
+def test_not_modified_moves_last_seen_without_a_version(sessions) -> None:
+    from archive.store import touch_unchanged
+
+    store(sessions, capture())
+    later = T0 + timedelta(days=200)
+    with sessions.begin() as session:
+        site_id = ensure_site(session, site()).id
+        assert touch_unchanged(session, site_id, "h/s/1", later)
+        assert not touch_unchanged(session, site_id, "h/s/unknown", later)
+    with sessions() as session:
+        assert session.scalars(select(Version.last_seen_at)).one() == later
+    assert count(sessions, Version) == 1
