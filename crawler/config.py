@@ -17,6 +17,10 @@ class ArchiveConfig:
     attachment_maxsize: int
     #: download attached files (PDF, DOC, XLS ...) and hash them into the content
     download_attachments: bool
+    #: skip articles not due for a re-check and stop listings at known pages (``-a depth=full`` overrides)
+    incremental: bool = True
+    #: at most this many due re-checks of known articles are added to one run
+    recheck_max: int = 1000
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -24,4 +28,6 @@ class ArchiveConfig:
             database_url=settings.get("ARCHIVE_DATABASE_URL") or database_url(),
             attachment_maxsize=settings.getint("ARCHIVE_ATTACHMENT_MAXSIZE", 50 * 1024 * 1024),
             download_attachments=settings.getbool("ARCHIVE_DOWNLOAD_ATTACHMENTS", True),
+            incremental=settings.getbool("ARCHIVE_INCREMENTAL", True),
+            recheck_max=settings.getint("ARCHIVE_RECHECK_MAX", 1000),
         )

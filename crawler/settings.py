@@ -25,8 +25,15 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Validators for known articles; a 304 never reaches the spider.
+    "crawler.incremental.ConditionalRequestMiddleware": 560,
     # Last before the network: portal URLs everywhere else, mirror URLs on the wire.
     "crawler.middlewares.MirrorMiddleware": 950,
+}
+
+SPIDER_MIDDLEWARES = {
+    # Skip articles not due for a re-check, stop listings that hold nothing new.
+    "crawler.incremental.IncrementalMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
@@ -38,6 +45,8 @@ ITEM_PIPELINES = {
 ARCHIVE_DATABASE_URL = None
 ARCHIVE_ATTACHMENT_MAXSIZE = 50 * 1024 * 1024
 ARCHIVE_DOWNLOAD_ATTACHMENTS = True
+ARCHIVE_INCREMENTAL = True
+ARCHIVE_RECHECK_MAX = 1000
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -42,8 +42,8 @@ def test_crawl_recrawl_edit(portal: FixtureServer, db_url: str) -> None:
     shared = query(db_url, "SELECT articles, sites FROM shared_content")
     assert shared == [(2, 2)]
 
-    # Recrawl: the counters on every page changed, the archive did not.
-    result = crawl("quangngai_minhlong", portal.url, db_url)
+    # Full recrawl: the counters on every page changed, the archive did not.
+    result = crawl("quangngai_minhlong", portal.url, db_url, "-a", "depth=full")
     run = last_run(db_url, "quangngai_minhlong")
     assert (run["new_articles"], run["new_versions"]) == (0, 0), result.log[-3000:]
     assert run["unchanged"] == expected_articles("quangngai_minhlong")
@@ -53,7 +53,7 @@ def test_crawl_recrawl_edit(portal: FixtureServer, db_url: str) -> None:
     page = (LIFERAY / portal.manifest_route(seed).file).read_bytes()
     portal.override(seed, page.replace("tuyên dương./.".encode(), "biểu dương./.".encode()))
     try:
-        crawl("quangngai_minhlong", portal.url, db_url)
+        crawl("quangngai_minhlong", portal.url, db_url, "-a", "depth=full")
     finally:
         portal.restore(seed)
     assert last_run(db_url, "quangngai_minhlong")["new_versions"] == 1
