@@ -121,28 +121,43 @@ def finish_run(
 
 
 def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, run_id: int | None = None) -> StoreResult:
-    """Record one fetch of an article: a new article, a new version, or only "seen again"."""
+    """Record one observation of an article: a new article, a new version, or only "seen again".
+
+    Observations are merged into the article's timeline by their time, not by
+    arrival: a web-archive capture older than the live versions extends the
+    version it matches backwards, or becomes a version of its own in time order
+    (later versions are renumbered). A live fetch is simply the newest observation.
+    """
     seen_at = capture.page.fetched_at if capture.page else now_utc()
     article, created = _article(session, site_id, capture, seen_at)
     _touch_url(session, article.id, capture.url, seen_at)
-    latest = session.scalar(_latest_version(article.id))
-    _resolve_missing_attachments(session, capture, latest)
+    versions = list(session.scalars(select(Version).where(Version.article_id == article.id).order_by(Version.number)))
+    before = next((v for v in reversed(versions) if v.first_seen_at <= seen_at), None)
+    after = next((v for v in versions if v.first_seen_at > seen_at), None)
+    _resolve_missing_attachments(session, capture, before or after)
     digest = _hash(capture)
+    article.first_seen_at = min(article.first_seen_at, seen_at)
+    article.last_seen_at = max(article.last_seen_at, seen_at)
+    if after is None:
+        _schedule(article, capture, seen_at)
 
-    _schedule(article, capture, seen_at)
-    if latest is not None and latest.content.content_hash == digest:
-        latest.last_seen_at = max(latest.last_seen_at, seen_at)
-        article.last_seen_at = max(article.last_seen_at, seen_at)
-        return StoreResult(Outcome.UNCHANGED, article.id, latest.number, latest.content_id)
+    if before is not None and before.content.content_hash == digest:
+        before.last_seen_at = max(before.last_seen_at, seen_at)
+        return StoreResult(Outcome.UNCHANGED, article.id, before.number, before.content_id)
+    if after is not None and after.content.content_hash == digest:
+        after.first_seen_at = seen_at
+        return StoreResult(Outcome.UNCHANGED, article.id, after.number, after.content_id)
 
     content = _content(session, capture, digest, seen_at)
     duplicate = session.scalar(
         select(func.count()).select_from(Version).where(Version.content_id == content.id, Version.article_id != article.id)
     )
     snapshot = _snapshot(session, capture.page, run_id) if capture.page else None
+    if after is not None:
+        _shift_up(session, [v for v in versions if v.number >= after.number])
     version = Version(
         article_id=article.id,
-        number=(latest.number + 1) if latest else 1,
+        number=after.number - 1 if after is not None else len(versions) + 1,
         content_id=content.id,
         snapshot_id=snapshot.id if snapshot else None,
         crawl_run_id=run_id,
@@ -153,13 +168,19 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         last_seen_at=seen_at,
     )
     session.add(version)
-    article.last_seen_at = max(article.last_seen_at, seen_at)
-    article.canonical_url = capture.url
-    if article.status != "live":
+    if after is None:
+        article.canonical_url = capture.url
         article.status = "live"
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
     return StoreResult(outcome, article.id, version.number, content.id, duplicate=bool(duplicate))
+
+
+def _shift_up(session: Session, versions: list[Version]) -> None:
+    """Renumber versions n.. to n+1.., highest first so (article, number) stays unique at every step."""
+    for version in sorted(versions, key=lambda v: v.number, reverse=True):
+        version.number += 1
+        session.flush()
 
 
 def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: datetime) -> bool:

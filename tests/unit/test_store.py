@@ -172,3 +172,46 @@ def test_not_modified_moves_last_seen_without_a_version(sessions) -> None:
     with sessions() as session:
         assert session.scalars(select(Version.last_seen_at)).one() == later
     assert count(sessions, Version) == 1
+
+
+def history(sessions) -> list[tuple[int, str, datetime, datetime]]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        rows = session.execute(
+            select(Version.number, Content.body_text, Version.first_seen_at, Version.last_seen_at)
+            .join(Content, Content.id == Version.content_id).order_by(Version.number)
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_an_older_capture_of_a_new_text_is_inserted_in_time_order(sessions) -> None:
+    """A web-archive capture from before the live versions becomes version 1; later ones renumber."""
+    day = timedelta(days=1)
+    store(sessions, capture("B", at=T0))
+    store(sessions, capture("C", at=T0 + 10 * day))
+    result = store(sessions, capture("A", at=T0 - 100 * day))
+    assert (result.outcome, result.version_number) == (Outcome.NEW_VERSION, 1)
+    assert [(n, body) for n, body, _, _ in history(sessions)] == [(1, "A"), (2, "B"), (3, "C")]
+
+
+def test_an_older_capture_of_the_same_text_extends_the_version_backwards(sessions) -> None:
+    day = timedelta(days=1)
+    store(sessions, capture("A", at=T0))
+    assert store(sessions, capture("A", at=T0 - 30 * day)).outcome is Outcome.UNCHANGED
+    assert history(sessions) == [(1, "A", T0 - 30 * day, T0)]
+
+
+def test_a_capture_between_two_versions_matching_the_earlier_extends_it(sessions) -> None:
+    day = timedelta(days=1)
+    store(sessions, capture("A", at=T0))
+    store(sessions, capture("B", at=T0 + 10 * day))
+    assert store(sessions, capture("A", at=T0 + 5 * day)).outcome is Outcome.UNCHANGED
+    assert history(sessions) == [(1, "A", T0, T0 + 5 * day), (2, "B", T0 + 10 * day, T0 + 10 * day)]
+
+
+def test_a_capture_between_two_versions_with_a_third_text_is_a_version_between(sessions) -> None:
+    day = timedelta(days=1)
+    store(sessions, capture("A", at=T0))
+    store(sessions, capture("C", at=T0 + 10 * day))
+    result = store(sessions, capture("B", at=T0 + 5 * day))
+    assert result.version_number == 2
+    assert [body for _, body, _, _ in history(sessions)] == ["A", "B", "C"]
