@@ -32,6 +32,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 SPIDER_MIDDLEWARES = {
+    # Error, soft-404 and challenge pages never become versions.
+    "crawler.guards.PageGuardMiddleware": 100,
     # Skip articles not due for a re-check, stop listings that hold nothing new.
     "crawler.incremental.IncrementalMiddleware": 950,
 }
