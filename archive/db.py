@@ -102,17 +102,24 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
     return engine
 
 
-def check_connection(engine: Engine) -> None:
-    """Fail with one line if the database cannot be reached."""
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A connection; an unreachable database is one ArchiveDatabaseError line, not a traceback."""
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            yield connection
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
         raise ArchiveDatabaseError(
-            f"cannot open the archive database {mask(engine.url)}: {reason}. "
+            f"cannot open the archive database {mask(engine.url)} (DATABASE_URL): {reason}. "
             "Check DATABASE_URL, or start the database server."
         ) from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail with one line if the database cannot be reached."""
+    with connect(engine) as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def alembic_config(connection=None):  # type: ignore[no-untyped-def]
@@ -135,7 +142,7 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     from alembic.migration import MigrationContext
 
-    with engine.connect() as connection:
+    with connect(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -209,7 +216,8 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
 
 
 def _has_tables(engine: Engine) -> bool:
-    return bool(inspect(engine).get_table_names())
+    with connect(engine) as connection:
+        return bool(inspect(connection).get_table_names())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

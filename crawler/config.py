@@ -11,7 +11,8 @@ from archive.db import database_url
 
 @dataclass(frozen=True)
 class ArchiveConfig:
-    #: SQLAlchemy URL of the archive; default: DATABASE_URL, else data/archive.sqlite3
+    #: SQLAlchemy URL of the archive: DATABASE_URL, else data/archive.sqlite3. Deliberately not a
+    #: Scrapy setting: Scrapy logs every overridden setting, and this URL may hold a password.
     database_url: str
     #: attachments larger than this are recorded as links without bytes
     attachment_maxsize: int
@@ -25,7 +26,7 @@ class ArchiveConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
         return cls(
-            database_url=settings.get("ARCHIVE_DATABASE_URL") or database_url(),
+            database_url=database_url(),
             attachment_maxsize=settings.getint("ARCHIVE_ATTACHMENT_MAXSIZE", 50 * 1024 * 1024),
             download_attachments=settings.getbool("ARCHIVE_DOWNLOAD_ATTACHMENTS", True),
             incremental=settings.getbool("ARCHIVE_INCREMENTAL", True),

@@ -43,8 +43,8 @@ ITEM_PIPELINES = {
     "crawler.pipelines.archive.ArchivePipeline": 500,
 }
 
-# ARCHIVE_* settings (see crawler/config.py for their meaning and defaults).
-ARCHIVE_DATABASE_URL = None
+# ARCHIVE_* settings (see crawler/config.py for their meaning and defaults). The database is
+# not one of them: it comes from DATABASE_URL (archive/db.py), so its password never reaches a log.
 ARCHIVE_ATTACHMENT_MAXSIZE = 50 * 1024 * 1024
 ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_INCREMENTAL = True
