@@ -45,14 +45,23 @@ class AttachmentPipeline:
         except Exception as exc:  # network failures: recorded on the link, the article still stored
             ref.error = f"{type(exc).__name__}: {exc}"
         else:
-            if response.status == 200:
+            media_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            if response.status == 200 and _is_html_page(media_type, response.body):
+                ref.error = "the server answered with an HTML page instead of the file"
+            elif response.status == 200:
                 ref.data = response.body
                 ref.sha256 = hashlib.sha256(response.body).hexdigest()
                 ref.size = len(response.body)
-                ref.media_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+                ref.media_type = media_type
             else:
                 ref.error = f"HTTP {response.status}"
         outcome = "ok" if ref.sha256 else "failed"
         self.crawler.stats.inc_value(f"archive/attachment_{outcome}")
         if ref.error:
             logger.warning("Attachment %s not downloaded: %s", ref.url, ref.error)
+
+
+def _is_html_page(media_type: str, body: bytes) -> bool:
+    """An error or login page served at a document URL (attachment links are documents by construction)."""
+    head = body[:512].lstrip().lower()
+    return media_type.lower().startswith("text/html") or head.startswith((b"<!doctype html", b"<html"))
