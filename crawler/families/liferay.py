@@ -1,12 +1,27 @@
 """Liferay 6.2 / 7.x portals: Quảng Ngãi until June 2025 (province and
 districts), dongthap.gov.vn and its districts, Tiền Giang.
 
-Evidence and guesses are in ../shared/portals.md. Identity is
-``(host, Liferay site, articleId)``: the articleId is the bare ``?<id>`` query
-of the article URL, which the server needs to render the page at all. Relative
-links on these portals produce doubled paths
-(``…/asset_publisher/Content/xem-chi-tiet/-/asset_publisher//Content/<slug>?<id>``),
-so every article URL is canonicalised before it is requested.
+Evidence and guesses are in ../shared/portals.md. An article is reachable in two
+URL forms, and its source key says which:
+
+``…/-/asset_publisher/<instance>/<urlTitle>?<articleId>`` (Quảng Ngãi, Đồng Tháp until 2025)
+    Key ``<host>/<Liferay site>/<articleId>``: the bare ``?<id>`` query, which the
+    server needs to render the page at all. Relative links on these portals produce
+    doubled paths (``…/asset_publisher/Content/xem-chi-tiet/-/asset_publisher//Content/<slug>?<id>``),
+    so every article URL is canonicalised before it is requested.
+
+``[/web/<site>]/tin-tuc/chi-tiet?id=<n>`` (Đồng Tháp news of 2025–26)
+    Key ``<host>/<Liferay site>/chi-tiet/<n>``: a namespace of its own. Nothing seen so
+    far says which number ``id`` is: the JournalArticle ``articleId`` the
+    asset_publisher form carries, its ``resourcePrimKey``, the id of one version row,
+    or a custom news table's key. Only the first would make ``id=5`` and ``?5`` the
+    same article; under any other, sharing the namespace would silently fuse two
+    unrelated articles into one, which no later crawl can undo. Separate namespaces
+    cost at most a duplicate (an article seen under both forms), which
+    ``shared_content`` shows and a data migration rewriting ``article.source_key``
+    can merge once a capture proves the ids equal. Without ``/web/<site>`` the page
+    belongs to the host's own (virtual-host) site, the spider's ``liferay_site``, so
+    both spellings of one page give one key.
 """
 
 from __future__ import annotations
@@ -17,6 +32,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import scrapy
+from parsel import Selector
 from scrapy.http import Response
 
 from archive.capture import ArticleCapture
@@ -26,13 +43,19 @@ from crawler.extract import element_text, extract_body, iter_links, to_element
 from crawler.families.base import PortalSpider
 
 _ASSET_PUBLISHER = ("-", "asset_publisher")
+_CHI_TIET = ("tin-tuc", "chi-tiet")  # [E] Đồng Tháp's 2025–26 news page
 _PAGER_PARAM = re.compile(r"_cur=\d+")
 
 
 def canonical_article_url(url: str) -> str:
-    """Collapse empty and doubled path segments; keep the query, which carries the id."""
+    """Collapse empty and doubled path segments (asset_publisher and chi-tiet forms); keep the
+    query, which carries the id."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
+    if tuple(segments[-2:]) == _CHI_TIET:
+        # A relative "tin-tuc/chi-tiet?id=" followed from a page under tin-tuc/ doubles the
+        # parent page; the news page itself only ever lives at [/web/<site>]/tin-tuc/chi-tiet [E].
+        segments = [*_web_prefix(segments), *_CHI_TIET]
     marks = [i for i in range(len(segments) - 1) if tuple(segments[i : i + 2]) == _ASSET_PUBLISHER]
     if len(marks) > 1 and marks[0] > 0:
         page = segments[marks[-1] - 1]
@@ -40,6 +63,10 @@ def canonical_article_url(url: str) -> str:
         segments = [*head, page, *_ASSET_PUBLISHER, *segments[marks[-1] + 2 :]]
     path = "/" + "/".join(segments)
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, parts.query, ""))
+
+
+def _web_prefix(segments: list[str]) -> list[str]:
+    return segments[:2] if len(segments) > 3 and segments[0] == "web" else []
 
 
 def article_id(url: str) -> str | None:
@@ -56,9 +83,38 @@ def article_id(url: str) -> str | None:
     return None
 
 
+def chi_tiet_id(url: str) -> str | None:
+    """The ``id`` of the 2025–26 news page ``[/web/<site>]/tin-tuc/chi-tiet?id=<n>``, else None."""
+    parts = urlsplit(url)
+    if tuple(s for s in parts.path.split("/") if s)[-2:] != _CHI_TIET:
+        return None
+    return next((value for key, value in parse_qsl(parts.query) if key == "id" and value.isdigit()), None)
+
+
+def is_chi_tiet_url(url: str) -> bool:
+    return chi_tiet_id(url) is not None
+
+
+def is_liferay_article_url(url: str) -> bool:
+    """An article page in either form: asset_publisher with an id, or the chi-tiet news page."""
+    if is_chi_tiet_url(url):
+        return True
+    return "/-/asset_publisher/" in urlsplit(url).path and article_id(url) is not None
+
+
 def liferay_site(url: str) -> str | None:
     segments = [s for s in urlsplit(url).path.split("/") if s]
     return segments[1] if len(segments) > 1 and segments[0] == "web" else None
+
+
+def article_source_key(url: str, default_site: str) -> str | None:
+    """``<host>/<site>/<articleId>`` or ``<host>/<site>/chi-tiet/<id>`` (see the module docstring);
+    a path without ``/web/<site>`` belongs to ``default_site``, the host's own site."""
+    host, site = urlsplit(url).hostname, liferay_site(url) or default_site
+    if (news := chi_tiet_id(url)) is not None:
+        return f"{host}/{site}/chi-tiet/{news}"
+    found = article_id(url)
+    return None if found is None else f"{host}/{site}/{found}"
 
 
 class LiferaySpider(PortalSpider):
@@ -101,17 +157,12 @@ class LiferaySpider(PortalSpider):
                 yield self.listing_request(url)
 
     def is_article_url(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.hostname == self.host and "/-/asset_publisher/" in parts.path and article_id(url) is not None
+        return urlsplit(url).hostname == self.host and is_liferay_article_url(url)
 
     # -- article ---------------------------------------------------------------------
 
     def source_key(self, url: str) -> str | None:
-        found = article_id(url)
-        if found is None:
-            return None
-        site = liferay_site(url) or self.liferay_site
-        return f"{urlsplit(url).hostname}/{site}/{found}"
+        return article_source_key(url, self.liferay_site)
 
     def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
         key = self.source_key(response.url)
@@ -119,14 +170,15 @@ class LiferaySpider(PortalSpider):
             self.logger.warning("No Liferay articleId in %s: cannot identify the article", response.url)
             self.count("no_id")
             return
-        body_sel = next((found for css in self.BODY if (found := response.css(css)) and found[0].xpath("string()").get().strip()), None)
+        body_sel = next((found for css in self.BODY if (found := response.css(css)) and _has_text(found[0])), None)
         body = extract_body(to_element(body_sel[0]), response.url) if body_sel else None
         if body is None:
             if (fallback := self.fallback_capture(response, key)) is not None:
                 yield fallback
             return
         yield self.capture(
-            response, source_key=key, title=self._parse_title(response), published_at=self._parse_date(response), body=body
+            response, source_key=key, title=self._parse_title(response), published_at=self._parse_date(response),
+            body=body,
         )
 
     def _parse_title(self, response: Response) -> str:
@@ -144,3 +196,7 @@ class LiferaySpider(PortalSpider):
             return None
         header = element_text(to_element(article[0])).split("\n\n")[:4]
         return next((d for line in header if (d := parse_vn_datetime(line))), None)
+
+
+def _has_text(selector: Selector) -> bool:
+    return bool(selector.xpath("string()").get("").strip())

@@ -1,0 +1,183 @@
+"""The platform Quảng Ngãi moved to in July 2025, shared with gialai.gov.vn and the
+new communes' sub-domains (mangden., khanhcuong., sontinh.quangngai.gov.vn).
+
+URL grammar [E]: articles ``/tin-tuc/<cat>/<slug>.html``, with the category nested
+(``mangden.…/tin-tuc/<cat>/<subcat>/<slug>.html``) or absent
+(``quangngai.gov.vn/tin-tuc/<slug>.html``); category listings ``/tin-tuc/<cat>``
+(Gia Lai); files ``/upload/<siteId>/<yyyymmdd>/<file>``. Selectors come from a
+public crawler of Gia Lai on the same platform [E there, R for Quảng Ngãi].
+
+Identity: the URL carries no number, so the key is ``<host>/<section>/<slug>.html``,
+the URL without its category segments. The portal itself serves one article with
+and without the category and at any depth of it [E], and editors re-file
+articles, so a key holding the category would split one article in two at every
+move. The slug alone is what the server resolves; the price is that a slug the
+platform ever re-used for a new article would read as an edit of the old one.
+
+The platform marks a lead (``.article-brief``) apart from the body. A reader reads
+both, so ``body_text`` is the lead, a blank line, then the body; ``lead`` is the
+brief alone.
+
+Use it as a mixin before a :class:`~crawler.families.base.PortalSpider` subclass
+(``spiders/quangngai.py`` crawls this and Liferay on one host), or subclass
+:class:`Qni2025Spider` for a site that runs only this platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response
+
+from archive.capture import ArticleCapture
+from archive.dates import parse_vn_datetime
+from archive.normalise import join_paragraphs, normalise_line
+from crawler.extract import Body, clean_html, element_text, extract_body, iter_links, to_element
+from crawler.families.base import PortalSpider
+
+logger = logging.getLogger(__name__)
+
+_Base = PortalSpider if TYPE_CHECKING else object
+
+
+def slug_of(path: str) -> str | None:
+    """``du-lich-quang-ngai.html`` from ``/tin-tuc/<cat>/du-lich-quang-ngai.html``."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last.endswith(".html") and len(last) > len(".html") else None
+
+
+class Qni2025Family(_Base):
+    """Listing and article parsing of the new platform, for any PortalSpider with a ``host``."""
+
+    host: ClassVar[str]
+    #: first path segments under which the site publishes news ("tin-tuc" on quangngai.gov.vn [E])
+    qni2025_sections: ClassVar[tuple[str, ...]] = ("tin-tuc",)
+    #: category listings, absolute paths on ``host``
+    qni2025_listing_paths: ClassVar[tuple[str, ...]] = ()
+
+    # [E] for gialai.gov.vn (a public crawler of the platform); [R] for Quảng Ngãi.
+    LIST_TITLE_LINKS = "a.article-title.common-title::attr(href)"
+    LIST_NEXT_PAGE = ".wrapper-pagination a.next-pages::attr(href)"
+    DETAIL_TITLE = "h1.title-detail"
+    DETAIL_DATE = ".post-date"
+    DETAIL_LEAD = ".article-brief"
+    DETAIL_BODY = ".article-content"
+
+    def qni2025_start_urls(self) -> list[str]:
+        scheme = getattr(self, "scheme", "https")
+        return [f"{scheme}://{self.host}{path}" for path in self.qni2025_listing_paths]
+
+    def is_qni2025_url(self, url: str) -> bool:
+        """A page of this platform on this site: a listing or an article under a news section."""
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        return parts.hostname == self.host and bool(segments) and segments[0] in self.qni2025_sections
+
+    def is_qni2025_article(self, url: str) -> bool:
+        path = urlsplit(url).path
+        return self.is_qni2025_url(url) and slug_of(path) is not None
+
+    def qni2025_source_key(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        slug = slug_of(parts.path)
+        if slug is None or not self.is_qni2025_url(url):
+            return None
+        section = parts.path.strip("/").split("/", 1)[0]
+        return f"{parts.hostname}/{section}/{slug}"
+
+    # -- listing ---------------------------------------------------------------------
+
+    def parse_qni2025_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        for url in iter_links(response, self.LIST_TITLE_LINKS, response.url):
+            if self.is_qni2025_article(url):
+                yield self.article_request(url)
+        for url in iter_links(response, self.LIST_NEXT_PAGE, response.url):
+            if self.is_qni2025_url(url) and not self.is_qni2025_article(url):
+                yield self.listing_request(url)
+
+    # -- article ---------------------------------------------------------------------
+
+    def parse_qni2025_article(self, response: Response) -> Iterator[ArticleCapture]:
+        key = self.qni2025_source_key(response.url)
+        if key is None:
+            logger.warning("Not an article URL of the 2025 platform: %s", response.url)
+            self.count("no_id")
+            return
+        found = _first_with_text(response, self.DETAIL_BODY)
+        body = extract_body(to_element(found), response.url) if found is not None else None
+        if body is None:
+            if (fallback := self.fallback_capture(response, key)) is not None:
+                yield fallback
+            return
+        lead, lead_html = self._parse_lead(response)
+        yield self.capture(
+            response,
+            source_key=key,
+            title=self._parse_qni2025_title(response),
+            published_at=self._parse_qni2025_date(response),
+            body=with_lead(body, lead, lead_html),
+            lead=lead or None,
+        )
+
+    def _parse_qni2025_title(self, response: Response) -> str:
+        if title := normalise_line(" ".join(response.css(f"{self.DETAIL_TITLE} ::text").getall())):
+            return title
+        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
+
+    def _parse_qni2025_date(self, response: Response) -> datetime | None:
+        # "Thứ Ba, 15/07/2025 08:30 | Lượt xem: 86": the view count follows the time.
+        return parse_vn_datetime(" ".join(response.css(f"{self.DETAIL_DATE} ::text").getall()))
+
+    def _parse_lead(self, response: Response) -> tuple[str, str]:
+        found = _first_with_text(response, self.DETAIL_LEAD)
+        if found is None:
+            return "", ""
+        element = to_element(found)
+        return element_text(element), clean_html(element, response.url)
+
+
+def with_lead(body: Body, lead: str, lead_html: str) -> Body:
+    """The body as a reader reads it: the lead first, unless the body already opens with it."""
+    if not lead or body.text == lead or body.text.startswith(lead + "\n\n"):
+        return body
+    return Body(
+        text=join_paragraphs([lead, body.text]),
+        html=f"{lead_html}\n{body.html}",
+        author=body.author,
+        images=body.images,
+        attachments=body.attachments,
+    )
+
+
+def _first_with_text(response: Response, css: str) -> Selector | None:
+    return next((found for found in response.css(css) if found.xpath("normalize-space()").get()), None)
+
+
+class Qni2025Spider(Qni2025Family, PortalSpider):
+    """A site that runs only the new platform: a subclass sets ``host`` and ``qni2025_listing_paths``."""
+
+    family = "qni2025"
+    scheme: ClassVar[str] = "https"
+    host: ClassVar[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_domains = [self.host]
+
+    def start_page_urls(self) -> list[str]:
+        return self.qni2025_start_urls()
+
+    def source_key(self, url: str) -> str | None:
+        return self.qni2025_source_key(url)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        return self.parse_qni2025_listing(response)
+
+    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
+        return self.parse_qni2025_article(response)
