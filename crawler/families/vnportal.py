@@ -1,0 +1,242 @@
+"""VNPT vnPortal (ASP.NET WebForms): Sóc Trăng 2018–2025, the province and every sub-site.
+
+Evidence and guesses are in ../shared/portals.md.
+
+Identity is ``(sid, articleId)``; the source key is ``"<sid>/<articleId>"``. One engine serves
+every sub-site (``sname``/``sid``) on every host name of the province, in three URL forms:
+
+* query   ``/Default.aspx?sname=…&sid=…&pageid=…&catid=…&id=<articleId>&catname=…&title=…``
+* friendly ``/<sname>/<sid>/<pageid>/<catid>/<articleId>/<Cat-Slug>/<Title-Slug>.aspx``
+* mobile  ``/mDefault.aspx?…`` with the query form's parameters.
+
+What the key leaves out, and why:
+
+* the host: the same article is served on several hosts (a Sở NN&PTNT article on
+  sotuphap.soctrang.gov.vn as well as www.soctrang.gov.vn), and is one article;
+* the slugs (``catname``, ``title``, the friendly path's tail): truncated, ASCII-folded, often
+  U+FFFD mojibake (``%EF%BF%BD``), regenerated when the title is edited. They are requested
+  exactly as the portal wrote them and never parsed;
+* ``pageid``/``catid``: the category page that happened to list the article; one article is
+  listed in several categories;
+* ``sname``: a name for ``sid``; the friendly path and the query spell it independently.
+
+``sid`` is kept because nothing shows that articleIds are unique across sub-sites.
+
+Listing pagination is an ASP.NET postback: ``a.ButtonPage`` links call
+``__doPostBack('<pager>', 'Page$N')``. The spider does what the browser would, with a form
+request: it POSTs the page's hidden fields (``__VIEWSTATE``, ``__EVENTVALIDATION``, …) back to
+the form action, with ``__EVENTTARGET``/``__EVENTARGUMENT`` set from the link. Pages are walked
+one after the other (page N posts for page N+1), because each answer carries the
+``__VIEWSTATE`` the next postback must send.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import scrapy
+from scrapy.http import FormRequest, Response
+
+from archive.capture import ArticleCapture
+from archive.dates import parse_vn_datetime
+from archive.normalise import normalise_line
+from crawler.extract import Body, element_text, extract_body, iter_links, to_element
+from crawler.families.base import PortalSpider
+
+logger = logging.getLogger(__name__)
+
+META_PAGE = "vnportal_page"
+_PAGES = ("default.aspx", "mdefault.aspx")
+_FRIENDLY = re.compile(
+    r"^/(?P<sname>[^/]+)/(?P<sid>\d+)/\d+/\d+/(?P<id>\d+)(?:/[^/]*)*\.aspx$", re.IGNORECASE
+)
+_POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
+
+
+@dataclass(frozen=True)
+class ArticleIds:
+    """What an article URL says about the article; ``sid`` may be missing from odd links."""
+
+    sname: str | None
+    sid: str | None
+    article_id: str
+
+
+def article_ids(url: str) -> ArticleIds | None:
+    """The ids in a vnPortal article URL of any form, None for any other URL."""
+    parts = urlsplit(url)
+    if found := _FRIENDLY.match(parts.path):
+        return ArticleIds(found["sname"], found["sid"], found["id"])
+    if parts.path.rsplit("/", 1)[-1].lower() not in _PAGES:
+        return None
+    # ASP.NET reads query names case-insensitively; links spell them either way.
+    params = {k.lower(): v.strip() for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    if not params.get("id", "").isdigit():
+        return None
+    sid = params.get("sid", "")
+    return ArticleIds(params.get("sname") or None, sid if sid.isdigit() else None, params["id"])
+
+
+def postback_of(href: str) -> tuple[str, str] | None:
+    """``(__EVENTTARGET, __EVENTARGUMENT)`` of a ``javascript:__doPostBack(…)`` link."""
+    found = _POSTBACK.search(href)
+    return (found[1], found[2]) if found else None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A category page of a sub-site: ``Default.aspx?sname&sid&pageid&catid&catname``."""
+
+    pageid: int
+    catid: int
+    catname: str
+
+
+class VnPortalSpider(PortalSpider):
+    """A vnPortal sub-site: a subclass sets ``host``, ``sname``, ``sid`` and ``listings``;
+    ``domain`` is the registrable domain whose every host may serve the sub-site's articles."""
+
+    family = "vnportal"
+    scheme: ClassVar[str] = "https"
+    domain: ClassVar[str]
+    host: ClassVar[str]
+    sname: ClassVar[str]
+    sid: ClassVar[int]
+    listings: ClassVar[tuple[Listing, ...]]
+    #: VNPT's file store, shared by every vnPortal: images and attached files [E].
+    STORAGE_HOSTS: ClassVar[tuple[str, ...]] = ("storage-vnportal.vnpt.vn",)
+
+    # Listing [E]: ul.ArticleList li, each with a link and an image; pager links a.ButtonPage.
+    LISTING_LINKS = "ul.ArticleList li a::attr(href)"
+    PAGER_LINKS = "a.ButtonPage"
+    # [R] the server form and its hidden fields: standard ASP.NET WebForms output.
+    FORM = "//form[.//input[@name='__VIEWSTATE']]"
+    # Article [R]: detail-page class names were never seen (portals.md).
+    ARTICLE = ".ArticleDetail"
+    TITLE = (".ArticleDetail .Title", ".ArticleDetail h1")
+    DATE = ".ArticleDetail .PostDate"
+    AUTHOR = ".ArticleDetail .Author"
+    BODY = ".ArticleDetail .ArticleContent"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_domains = [self.domain, *self.STORAGE_HOSTS]
+
+    def start_page_urls(self) -> list[str]:
+        return [
+            f"{self.scheme}://{self.host}/Default.aspx?sname={self.sname}&sid={self.sid}"
+            f"&pageid={listing.pageid}&catid={listing.catid}&catname={listing.catname}"
+            for listing in self.listings
+        ]
+
+    # -- listing ---------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        links = list(iter_links(response, self.LISTING_LINKS, response.url))
+        if not links:  # an unseen listing template: any article-shaped link will do
+            links = list(iter_links(response, "a::attr(href)", response.url))
+        # The image and the title of an item link the same URL; yield it once.
+        for url in dict.fromkeys(u for u in links if self.is_article_url(u)):
+            yield self.article_request(url)
+        if (next_page := self._next_page(response)) is not None:
+            yield next_page
+
+    def is_article_url(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        on_portal = host == self.domain or host.endswith("." + self.domain)
+        return on_portal and self.source_key(url) is not None
+
+    def _next_page(self, response: Response) -> FormRequest | None:
+        """The postback for the page after this one, if the pager offers it."""
+        page = int(response.meta.get(META_PAGE, 1))
+        event = self._pager_event(response, page + 1)
+        if event is None:
+            return None
+        form = response.xpath(self.FORM)
+        if not form:
+            logger.warning("Pager without an ASP.NET form on %s: cannot ask for page %d",
+                           response.url, page + 1)
+            self.count("no_postback_form")
+            return None
+        # Only hidden fields: posting the search box's submit button would run a search.
+        formdata = {**self._hidden_fields(form[0]), "__EVENTTARGET": event[0], "__EVENTARGUMENT": event[1]}
+        action = urljoin(response.url, form[0].attrib.get("action") or response.url)
+        return self.listing_request(action, request_cls=FormRequest, formdata=formdata,
+                                    meta={META_PAGE: page + 1})
+
+    @staticmethod
+    def _hidden_fields(form: scrapy.Selector) -> dict[str, str]:
+        return {
+            name: field.attrib.get("value", "")
+            for field in form.xpath(".//input[@type='hidden'][@name]")
+            if (name := field.attrib["name"])
+        }
+
+    def _pager_event(self, response: Response, wanted: int) -> tuple[str, str] | None:
+        """The postback of the pager link to page ``wanted``: by its ``Page$N`` argument
+        (the ``...`` link carries one too), else by its label."""
+        events = [(postback_of(a.attrib.get("href", "")), normalise_line(a.xpath("string()").get("")))
+                  for a in response.css(self.PAGER_LINKS)]
+        by_argument = next((e for e, _ in events if e and e[1] == f"Page${wanted}"), None)
+        return by_argument or next((e for e, label in events if e and label == str(wanted)), None)
+
+    # -- article ---------------------------------------------------------------------
+
+    def source_key(self, url: str) -> str | None:
+        ids = article_ids(url)
+        if ids is None:
+            return None
+        sid = ids.sid
+        if sid is None and (ids.sname or "").lower() == self.sname.lower():
+            sid = str(self.sid)  # a link without sid names its sub-site by sname alone
+        return f"{sid}/{ids.article_id}" if sid else None
+
+    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
+        key = self.source_key(response.url)
+        if key is None:
+            logger.warning("No vnPortal sid/articleId in %s: cannot identify the article", response.url)
+            self.count("no_id")
+            return
+        found = response.css(self.BODY)
+        body = extract_body(to_element(found[0]), response.url) if found else None
+        if body is None and found:
+            # The template is the known one and its body is empty (a notice posted as a title
+            # alone): the page's only prose is the footer, which a generic reading would store.
+            self.no_body(response)
+            return
+        if body is None:
+            if (fallback := self.fallback_capture(response, key)) is not None:
+                yield fallback
+            return
+        if not body.author:
+            body.author = self._parse_author(response)
+        yield self.capture(response, source_key=key, title=self._parse_title(response),
+                           published_at=self._parse_date(response, body), body=body)
+
+    def _parse_title(self, response: Response) -> str:
+        for css in self.TITLE:
+            if title := normalise_line(" ".join(response.css(f"{css} ::text").getall())):
+                return title
+        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
+
+    def _parse_date(self, response: Response, body: Body) -> datetime | None:
+        if stamp := parse_vn_datetime(" ".join(response.css(f"{self.DATE} ::text").getall())):
+            return stamp
+        # No date element: read the article header (title to body), never the body, whose
+        # dates are events ("Sáng ngày 08/7", "ngày 19/11/2024"), not the publication.
+        article = response.css(self.ARTICLE)
+        if not article:
+            return None
+        text = element_text(to_element(article[0]))
+        header = text[: text.find(body.text[:40])] if body.text[:40] in text else ""
+        return next((d for line in header.split("\n") if (d := parse_vn_datetime(line))), None)
+
+    def _parse_author(self, response: Response) -> str:
+        """The author line some articles carry between title and body [E order, R markup]."""
+        return normalise_line(" ".join(response.css(f"{self.AUTHOR} ::text").getall()))

@@ -1,0 +1,146 @@
+"""Crawl the Sóc Trăng vnPortal fixture portals end to end, on SQLite and PostgreSQL: listings
+paged by ASP.NET postbacks, one article under two hosts, U+FFFD slugs on the wire, edits."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.crawling import crawl, last_run, query, scalar
+from tests.fixtures.server import FixtureServer
+from tests.golden import cases, parse
+
+SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "vnportal"
+DATA = json.loads((SITE / "articles.json").read_text(encoding="utf-8"))
+MANIFEST = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[FixtureServer]:
+    with FixtureServer(SITE) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh(portal: FixtureServer) -> None:
+    portal.reset()
+
+
+def stored_articles(spider: str) -> int:
+    """Distinct articles the golden files expect the site to store."""
+    return len({item["source_key"] for case in cases() if case.spider == spider
+                for item in parse(case)["items"]})
+
+
+def records(name: str) -> list[dict]:
+    return [r for r in DATA["articles"] if r["name"] == name]
+
+
+def posts(portal: FixtureServer, spider: str) -> int:
+    keys = set(DATA["listings"][spider])
+    return sum(1 for method, key in portal.requests if method == "POST" and key in keys)
+
+
+def postback_pages(spider: str) -> int:
+    """Listing pages of the site that only a postback reaches."""
+    paginated = [MANIFEST["postbacks"][k] for k in DATA["listings"][spider] if k in MANIFEST["postbacks"]]
+    return sum(len(spec["pages"]) - 1 for spec in paginated)
+
+
+def check_run(result_log: str, db_url: str, spider: str) -> dict[str, object]:
+    run = last_run(db_url, spider)
+    assert run["status"] == "finished" and run["errors"] == 0, result_log[-3000:]
+    return run
+
+
+def test_province_postbacks_two_hosts_and_fffd_slugs(portal: FixtureServer, db_url: str) -> None:
+    result = crawl("soctrang", portal.url, db_url)
+    assert result.returncode == 0, result.log[-3000:]
+    run = check_run(result.log, db_url, "soctrang")
+    assert run["new_articles"] == run["new_versions"] == stored_articles("soctrang")
+    assert run["fallbacks"] == 1  # the 2018 template, on page 3
+    assert posts(portal, "soctrang") == postback_pages("soctrang") == 2  # pages 2 and 3, by form requests
+
+    # One Sở NN&PTNT article under two hosts and two URL forms: one article, one version, two URLs.
+    two_hosts = records("snnptnt-two-hosts")
+    rows = query(db_url, "SELECT a.id, count(DISTINCT v.id), count(DISTINCT u.url) FROM article a "
+                         "JOIN version v ON v.article_id = a.id JOIN article_url u ON u.article_id = a.id "
+                         "WHERE a.source_key = '1282/296530' GROUP BY a.id")
+    assert [(versions, urls) for _, versions, urls in rows] == [(1, 2)]
+    urls = {u for (u,) in query(db_url, "SELECT url FROM article_url WHERE article_id = :a", a=rows[0][0])}
+    assert urls == {f"https://{r['key']}" for r in two_hosts}
+
+    # Slugs with U+FFFD went out byte for byte: the server saw exactly the manifest keys, which
+    # it matched before any unquoting, and the archive records the portal's own spelling.
+    mojibake = {r["key"] for r in DATA["articles"] if r["spider"] == "soctrang" and "%EF%BF%BD" in r["key"]}
+    assert mojibake and mojibake <= {key for _, key in portal.requests}
+    recorded = {u for (u,) in query(db_url, "SELECT url FROM article_url")}
+    assert {f"https://{k}" for k in mojibake} <= recorded
+
+
+def test_district_crawl_recrawl_edit(portal: FixtureServer, db_url: str) -> None:
+    for spider in ("soctrang", "soctrang_chauthanh"):
+        result = crawl(spider, portal.url, db_url)
+        assert result.returncode == 0, result.log[-3000:]
+        run = check_run(result.log, db_url, spider)
+        assert run["new_articles"] == stored_articles(spider)
+    assert posts(portal, "soctrang_chauthanh") == 1
+
+    # The seed, listed by the province (query form) and by Châu Thành (friendly form, U+FFFD
+    # slugs): two sites, two articles, one content.
+    assert query(db_url, "SELECT articles, sites FROM shared_content") == [(2, 2)]
+
+    # Scheduled recrawl: page 1 holds nothing new, so no postback is made for page 2.
+    portal.reset()
+    result = crawl("soctrang_chauthanh", portal.url, db_url)
+    run = check_run(result.log, db_url, "soctrang_chauthanh")
+    assert (run["new_articles"], run["new_versions"], posts(portal, "soctrang_chauthanh")) == (0, 0, 0)
+
+    # Full recrawl: every counter and every __VIEWSTATE was served anew, the archive did not move.
+    portal.reset()
+    result = crawl("soctrang_chauthanh", portal.url, db_url, "-a", "depth=full")
+    run = check_run(result.log, db_url, "soctrang_chauthanh")
+    assert (run["new_articles"], run["new_versions"]) == (0, 0), result.log[-3000:]
+    assert posts(portal, "soctrang_chauthanh") == 1  # page 2 was posted for again
+
+    # An edit after publication, on the page that only a postback reaches: one new version.
+    seed = next(r["key"] for r in records("seed") if r["spider"] == "soctrang_chauthanh")
+    page = (SITE / MANIFEST["routes"][seed]["file"]).read_bytes()
+    edited = page.replace("Covid -19./.".encode(), "Covid-19./.".encode())
+    assert edited != page
+    portal.override(seed, edited)
+    try:
+        result = crawl("soctrang_chauthanh", portal.url, db_url, "-a", "depth=full")
+    finally:
+        portal.restore(seed)
+    run = check_run(result.log, db_url, "soctrang_chauthanh")
+    assert (run["new_articles"], run["new_versions"]) == (0, 1), result.log[-3000:]
+    history = query(db_url, "SELECT version FROM version_history WHERE site = 'soctrang_chauthanh' "
+                            "AND source_key = '1308/273340' ORDER BY version")
+    assert history == [(1,), (2,)]
+    assert query(db_url, "SELECT title_changed, body_changed FROM article_changes "
+                         "WHERE site = 'soctrang_chauthanh'") == [(0, 1)]
+
+
+def test_nfc_storage_attachments_and_empty_bodies(portal: FixtureServer, db_url: str) -> None:
+    for spider in ("soctrang_danvan", "soctrang_myxuyen"):
+        result = crawl(spider, portal.url, db_url)
+        assert result.returncode == 0, result.log[-3000:]
+        run = check_run(result.log, db_url, spider)
+        assert run["new_articles"] == stored_articles(spider)
+    assert "No article body" in result.log  # the empty Mỹ Xuyên notice: logged, never stored
+    assert posts(portal, "soctrang_danvan") == 1
+
+    titles = [t for (t,) in query(db_url, "SELECT title FROM content")]
+    nfd = records("dv-nfd")[0]["title"]
+    assert nfd in titles and all(unicodedata.is_normalized("NFC", t) for t in titles)
+    assert scalar(db_url, "SELECT count(*) FROM content WHERE body_text = ''") == 0
+
+    (doc,) = records("dv-storage-attachment")[0]["attachments"]
+    stored = query(db_url, "SELECT data FROM attachment WHERE first_url = :u", u=f"https://{doc['key']}")
+    assert stored and bytes(stored[0][0]) == (SITE / MANIFEST["routes"][doc["key"]]["file"]).read_bytes()
+    assert scalar(db_url, "SELECT count(*) FROM snapshot") == scalar(db_url, "SELECT count(*) FROM version")
