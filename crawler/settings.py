@@ -50,5 +50,31 @@ ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
 
+# Pages built by script (docs/browser.md). Only requests with meta "playwright" (a site's
+# PortalSpider.browser_for, or one request's meta) go through Chromium; Playwright and the
+# browser start on the first of them, so other crawls neither pay for nor need a browser.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.browser.BrowserDownloadHandler",
+    "https": "crawler.browser.BrowserDownloadHandler",
+}
+EXTENSIONS = {"crawler.browser.BrowserCheck": 100}
+# executable_path ($ARCHIVE_CHROMIUM, else /usr/bin/chromium) and --no-sandbox as root: crawler/browser.py.
+# Without the background-networking flags Chromium keeps calling Google's services.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    "args": [
+        "--headless",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.is_heavy"  # no images, fonts, media
+PLAYWRIGHT_MAX_CONTEXTS = 1  # every rendered page shares the default context
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2  # = CONCURRENT_REQUESTS_PER_DOMAIN
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms; a timeout counts archive/browser_timeout
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

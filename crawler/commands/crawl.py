@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler
 
 from archive.db import ArchiveDatabaseError, ensure_schema, make_engine
+from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 
 
@@ -25,3 +28,13 @@ class Command(ScrapyCrawl):
                 self.exitcode = 2
                 return
         super().run(args, opts)
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        crawler = super()._create_crawler(spidercls)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        return crawler
+
+    def _spider_closed(self, reason: str) -> None:
+        # A site that needs a browser, and none installed: the crawl did nothing (crawler/browser.py).
+        if reason == BROWSER_MISSING:
+            self.exitcode = 1

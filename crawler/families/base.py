@@ -13,6 +13,7 @@ from scrapy.http import Response, TextResponse
 
 from archive.capture import ArticleCapture, RawPage
 from archive.store import SiteInfo
+from crawler.browser import render_meta
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
 
@@ -36,6 +37,11 @@ class PortalSpider(scrapy.Spider):
     status: ClassVar[str] = "active"
     successor_url: ClassVar[str | None] = None
     successor_name: ClassVar[str | None] = None
+    # How often the crawl service runs this site: "every 6h", "0 3 * * *" or "off" (docs/service.md).
+    schedule: ClassVar[str] = "every 6h"
+    # Kinds of request ("listing", "article") the site only builds by script: rendered in Chromium
+    # (crawler/browser.py, docs/browser.md). Everything else stays plain HTTP.
+    browser_for: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: Any, mirror: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,12 +76,19 @@ class PortalSpider(scrapy.Spider):
 
     def listing_request(self, url: str, *, request_cls: type[scrapy.Request] = scrapy.Request,
                         **kwargs: Any) -> scrapy.Request:
-        meta = {**kwargs.pop("meta", {}), META_KIND: "listing"}
+        meta = {**self.browser_meta("listing"), **kwargs.pop("meta", {}), META_KIND: "listing"}
         return request_cls(url, callback=kwargs.pop("callback", self.parse_listing), meta=meta, **kwargs)
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
-        meta = {**kwargs.pop("meta", {}), META_KIND: "article", META_SOURCE_KEY: self.source_key(url)}
+        meta = {**self.browser_meta("article"), **kwargs.pop("meta", {}), META_KIND: "article",
+                META_SOURCE_KEY: self.source_key(url)}
         return scrapy.Request(url, callback=kwargs.pop("callback", self.parse_article), meta=meta, **kwargs)
+
+    def browser_meta(self, kind: str) -> dict[str, Any]:
+        """Meta that renders a ``kind`` request in Chromium if the site opts in (``browser_for``);
+        a family overrides it to add page methods (a "Xem thêm" button to click). A request's own
+        meta wins: ``{"playwright": True}`` opts one request in, ``False`` one out."""
+        return render_meta() if kind in self.browser_for else {}
 
     def source_key(self, url: str) -> str | None:
         """The article's identity within this site, from its URL (None if the URL carries none)."""
