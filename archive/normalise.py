@@ -109,9 +109,10 @@ _NUMBER = r"(?:\d{1,3}(?:[ .,]\d{3})+|\d+)"
 _COUNTER_LABEL = (
     r"(?:thong ke truy cap|(?:tong so |tong |so )?luot (?:truy cap|xem)|tong truy cap"
     r"|(?:dang |khach )?online|dang truy cap|hom nay|hom qua|trong tuan|tuan nay|tuan truoc"
-    r"|trong thang|thang nay|thang truoc|trong nam|nam nay|tat ca)"
+    r"|trong thang|thang nay|thang truoc|trong nam|nam nay|tat ca|luot doc|so lan xem|da xem|hits"
+    r"|so nguoi online|truy cap hom nay)"
 )
-_LABEL_AFTER_NUMBER = r"(?:luot xem|luot truy cap|nguoi (?:dang )?online)"
+_LABEL_AFTER_NUMBER = r"(?:luot xem|luot doc|luot truy cap|lan|nguoi (?:dang )?online)"
 _VOLATILE_SEGMENT = re.compile(
     rf"(?:[-*+>–]\s*)?(?:{_COUNTER_LABEL}\s*:?\s*{_NUMBER}?|{_NUMBER}(?:\s*{_LABEL_AFTER_NUMBER})?)"
 )

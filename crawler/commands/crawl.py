@@ -27,7 +27,26 @@ class Command(ScrapyCrawl):
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = 2
                 return
+        if args and (problem := self._argument_problem(args[0], opts)):
+            print(f"error: {problem}", file=sys.stderr)
+            self.exitcode = 2
+            return
         super().run(args, opts)
+
+    def _argument_problem(self, name: str, opts: argparse.Namespace) -> str | None:
+        """A spider's own check of its ``-a`` arguments, before Scrapy starts (no traceback)."""
+        assert self.crawler_process is not None
+        try:
+            spidercls = self.crawler_process.spider_loader.load(name)
+        except KeyError:
+            return None  # Scrapy says "Spider not found" itself
+        check = getattr(spidercls, "check_arguments", None)
+        try:
+            if check is not None:
+                check(**opts.spargs)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         crawler = super()._create_crawler(spidercls)
