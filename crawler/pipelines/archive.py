@@ -4,6 +4,8 @@ keep the crawl_run row of this crawl."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
 from scrapy import Spider, signals
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.capture import ArticleCapture
 from archive.db import ensure_schema, make_engine, session_factory
+from archive.health import STAT_HOST, STAT_PID
 from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
 from crawler.config import ArchiveConfig
 
@@ -58,7 +61,13 @@ class ArchivePipeline:
         with self.sessions.begin() as session:
             site_id = ensure_site(session, spider.site_info()).id if hasattr(spider, "site_info") else None
             self.site_id = site_id
-            self.run_id = start_run(session, spider.name, site_id).id
+            run = start_run(session, spider.name, site_id)
+            # The crawl service finds this row by the log file it gave the process, and tells a
+            # dead crawl from a live one by its pid, to settle runs a killed process left open.
+            settings = self.crawler.settings
+            run.log_path = settings.get("ARCHIVE_LOG_PATH") or settings.get("LOG_FILE")
+            run.stats = {STAT_PID: os.getpid(), STAT_HOST: socket.gethostname()}
+            self.run_id = run.id
         self.stats.set_value("archive/run_id", self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 

@@ -1,0 +1,206 @@
+"""Each site's crawl record: its last run, the runs before it, and a simple health rule.
+
+Also the bookkeeping the crawl service (crawler/service.py) needs for runs whose
+``scrapy crawl`` process could not finish its own ``crawl_run`` row (stopped at
+its time limit, killed, or dead before its spider opened).
+
+The health rule compares a site's last finished run with its previous runs
+(docs/service.md):
+
+- ``failing``: the last run failed or timed out, fetched no pages, or saw no
+  articles where one of the previous runs saw some;
+- ``warning``: the last run was interrupted, had errors, or read most of its
+  articles with the fallback extractor (the family selectors no longer fit);
+- ``ok`` otherwise, ``unknown`` for a site never crawled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
+
+from archive.models import CrawlRun, Site
+from archive.store import finish_run, now_utc, start_run
+
+#: APScheduler's job store table in the archive database: one row per scheduled site
+JOBS_TABLE = "apscheduler_jobs"
+#: how many earlier runs the last run is compared with
+HISTORY = 5
+#: more than this share of a run's articles read by the fallback extractor is a warning
+FALLBACK_SHARE = 0.5
+#: stats the crawl process writes when its run starts, so a dead one can be told from a live one
+STAT_PID, STAT_HOST = "archive/pid", "archive/host"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    spider: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    finish_reason: str | None
+    pages: int
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    fallbacks: int
+    errors: int
+    #: articles the run came across: stored, unchanged, skipped as not due, or answered 304
+    articles_seen: int
+    log_path: str | None
+
+    @property
+    def duration(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+    @classmethod
+    def of(cls, run: CrawlRun) -> RunSummary:
+        stats = run.stats or {}
+        seen = run.new_versions + run.unchanged
+        seen += int(stats.get("archive/skipped_not_due", 0)) + int(stats.get("archive/not_modified", 0))
+        return cls(
+            run.id, run.spider, run.started_at, run.finished_at, run.status, run.finish_reason, run.pages,
+            run.new_articles, run.new_versions, run.unchanged, run.fallbacks, run.errors, seen, run.log_path,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        out = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.__dict__.items()}
+        return {**out, "duration": self.duration}
+
+
+@dataclass(frozen=True)
+class Health:
+    state: str  # "ok" | "warning" | "failing" | "unknown"
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "ok"
+
+    def __str__(self) -> str:
+        return self.state + (": " + "; ".join(self.reasons) if self.reasons else "")
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    site: str
+    last: RunSummary | None
+    running: RunSummary | None
+    next_run: datetime | None
+    health: Health
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "last_run": self.last.as_json() if self.last else None,
+            "running": self.running.as_json() if self.running else None,
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+            "health": {"state": self.health.state, "healthy": self.health.healthy,
+                       "reasons": list(self.health.reasons)},
+        }
+
+
+def assess(last: RunSummary | None, previous: Sequence[RunSummary]) -> Health:
+    """The health rule of the module docstring, for a last run and the runs before it."""
+    if last is None:
+        return Health("unknown", ("never crawled",))
+    failing: list[str] = []
+    warning: list[str] = []
+    if last.status in ("failed", "timed_out"):
+        failing.append(f"last run {last.status.replace('_', ' ')} ({last.finish_reason})")
+    elif last.status == "interrupted":
+        warning.append("last run interrupted")
+    if last.pages == 0 and last.status != "interrupted":
+        failing.append("fetched no pages")
+    seen_before = max((run.articles_seen for run in previous), default=0)
+    if last.articles_seen == 0 and seen_before > 0:
+        failing.append(f"saw no articles (earlier runs saw up to {seen_before})")
+    if last.errors:
+        warning.append(f"{last.errors} errors")
+    stored = last.new_versions + last.unchanged
+    if last.fallbacks >= 2 and last.fallbacks > FALLBACK_SHARE * stored:
+        warning.append(f"{last.fallbacks} of {stored} articles read by the fallback extractor")
+    if failing:
+        return Health("failing", tuple(failing + warning))
+    return Health("warning", tuple(warning)) if warning else Health("ok")
+
+
+def site_statuses(session: Session, sites: Iterable[str]) -> list[SiteStatus]:
+    """One status per site: the given ones and every site with a run in the archive."""
+    known = set(sites) | set(session.scalars(select(CrawlRun.spider).distinct()))
+    next_runs = next_run_times(session)
+    return [_site_status(session, site, next_runs.get(site)) for site in sorted(known)]
+
+
+def _site_status(session: Session, site: str, next_run: datetime | None) -> SiteStatus:
+    ended = session.scalars(
+        select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status != "running")
+        .order_by(CrawlRun.id.desc()).limit(HISTORY + 1)
+    ).all()
+    running = session.scalars(
+        select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status == "running")
+        .order_by(CrawlRun.id.desc())
+    ).first()
+    runs = [RunSummary.of(run) for run in ended]
+    last = runs[0] if runs else None
+    now = RunSummary.of(running) if running else None
+    return SiteStatus(site, last, now, next_run, assess(last, runs[1:]))
+
+
+def next_run_times(session: Session) -> dict[str, datetime]:
+    """Each scheduled site's next run, from the service's job store (empty before the service first ran)."""
+    if JOBS_TABLE not in inspect(session.connection()).get_table_names():
+        return {}
+    query = text(f"SELECT id, next_run_time FROM {JOBS_TABLE} WHERE next_run_time IS NOT NULL")
+    rows = session.execute(query)
+    return {site: datetime.fromtimestamp(float(ts), UTC) for site, ts in rows}
+
+
+# -- bookkeeping for the crawl service ----------------------------------------------------
+
+
+def crawled_sites(session: Session) -> set[str]:
+    """Sites with at least one run that ended (a new site is crawled soon, a known one on its schedule)."""
+    return set(session.scalars(select(CrawlRun.spider).where(CrawlRun.status != "running").distinct()))
+
+
+def run_by_log_path(session: Session, log_path: str) -> CrawlRun | None:
+    """The run a crawl process opened: the service gives each process its own log file."""
+    query = select(CrawlRun).where(CrawlRun.log_path == log_path).order_by(CrawlRun.id.desc())
+    return session.scalars(query).first()
+
+
+def open_runs(session: Session, site: str | None = None) -> list[CrawlRun]:
+    query = select(CrawlRun).where(CrawlRun.status == "running")
+    return list(session.scalars(query.where(CrawlRun.spider == site) if site else query))
+
+
+def run_process(run: CrawlRun) -> tuple[str, int] | None:
+    """(host, pid) of the process that opened the run, if it said."""
+    stats = run.stats or {}
+    pid, host = stats.get(STAT_PID), stats.get(STAT_HOST)
+    return (str(host), int(pid)) if pid and host else None
+
+
+def settle_run(session: Session, run: CrawlRun, status: str, reason: str) -> None:
+    """End a run its own process could not end; counts stay as the process left them."""
+    run.status = status
+    run.finish_reason = reason[:100]
+    run.finished_at = run.finished_at or now_utc()
+
+
+def record_unopened_run(
+    session: Session, site: str, *, status: str, reason: str, log_path: str, started_at: datetime
+) -> CrawlRun:
+    """A run whose process ended before its spider opened (a crash at start-up, a bad setting)."""
+    site_id = session.scalar(select(Site.id).where(Site.name == site))
+    run = start_run(session, site, site_id, started_at=started_at)
+    run.log_path = log_path
+    finish_run(session, run.id, status=status, reason=reason[:100], counts={}, stats={})
+    return run

@@ -1,0 +1,604 @@
+"""The crawl service: every site crawled on its own schedule, each crawl a ``scrapy crawl`` process.
+
+Each crawl runs in its own process because a Twisted reactor cannot be restarted
+in one process, and a crash or a hang in one site must not take the others down.
+This module never imports the reactor.
+
+Schedules (docs/service.md): the spider's ``schedule`` class attribute, overridden
+by ``schedules.toml`` and then by ``ARCHIVE_SCHEDULE_<SITE>`` in the environment:
+
+- ``every <duration>``: ``every 6h``, ``every 1h30m``, ``every 90s`` (units s, m, h, d);
+- a five-field crontab ``minute hour day month weekday`` in Asia/Ho_Chi_Minh time,
+  weekdays by name (``0 3 * * mon-fri``);
+- ``off``: crawled only by hand.
+
+Each run starts up to a tenth of its period late (at most 10 minutes), at random,
+so sites on the same schedule do not all start at once. Next run times live in the
+archive database (APScheduler's SQLAlchemy job store), so a restart keeps them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor as Pool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from archive import health
+from archive.db import PROJECT_ROOT, session_factory
+from archive.models import CrawlRun
+
+logger = logging.getLogger(__name__)
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_SCHEDULES_FILE = PROJECT_ROOT / "schedules.toml"
+DEFAULT_LOG_DIR = PROJECT_ROOT / "data" / "logs"
+ENV_PREFIX = "ARCHIVE_SCHEDULE_"
+MAX_JITTER = 600.0
+JOB_FUNC = "crawler.service:scheduled_crawl"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+# The crawl process asks Linux to signal it when the thread that started it dies, even by
+# SIGKILL of the whole service: a killed service leaves no orphan crawl running beside the
+# crawls of its successor, and Scrapy still closes the spider and records the run. The kernel
+# may repeat that signal as the dying service's threads exit, and a second SIGTERM makes Scrapy
+# stop uncleanly, so the signal is SIGHUP, turned into exactly one SIGTERM.
+_CHILD = """
+import ctypes, os, signal, sys
+def parent_gone(signum, frame, fired=[]):
+    if not fired:
+        fired.append(True)
+        os.kill(os.getpid(), signal.SIGTERM)
+signal.signal(signal.SIGHUP, parent_gone)
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGHUP)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(143)
+from scrapy.cmdline import execute
+execute(["scrapy", *sys.argv[2:]])
+"""
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be read; the message says which site and where it came from."""
+
+
+# -- schedules --------------------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> float:
+    """``"90"``, ``"90s"``, ``"1h30m"``, ``"2d"`` → seconds."""
+    text = text.replace(" ", "").lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    if not text or _DURATION.sub("", text):
+        raise ValueError(f"{text!r} is not a duration like 90s, 30m, 6h, 1h30m or 1d")
+    return sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+
+
+def fmt_duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    spec: str  # normalised, as shown by `portal-archive status`
+    trigger: BaseTrigger
+
+
+def parse_schedule(spec: str) -> Schedule | None:
+    """A schedule from the grammar of the module docstring; None for ``off``."""
+    text = " ".join(spec.split()).lower()
+    if text in ("off", "never"):
+        return None
+    if text.startswith("every "):
+        period = parse_duration(text.removeprefix("every "))
+        if period <= 0:
+            raise ValueError(f"schedule {spec!r}: the period must be positive")
+        return Schedule(text, IntervalTrigger(seconds=period, jitter=_jitter(period), timezone=VN_TZ))
+    if len(text.split()) == 5:
+        if re.search(r"\d", text.split()[4]):
+            # APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0: names are unambiguous.
+            raise ValueError(f"schedule {spec!r}: name the weekdays (mon, tue, ..., sun), not numbers")
+        trigger = CronTrigger.from_crontab(text, timezone=VN_TZ)
+        now = datetime.now(VN_TZ)
+        first = trigger.get_next_fire_time(None, now)
+        second = trigger.get_next_fire_time(first, first) if first else None
+        trigger.jitter = _jitter((second - first).total_seconds()) if first and second else None
+        return Schedule(text, trigger)
+    raise ValueError(f"schedule {spec!r}: use 'every 6h', a crontab like '0 3 * * *', or 'off'")
+
+
+def _jitter(period: float) -> int | None:
+    return max(1, int(min(period / 10, MAX_JITTER))) if period >= 10 else None
+
+
+def read_schedules_file(path: Path | None) -> dict[str, str]:
+    """``[schedules]`` of a TOML file: ``site = "every 12h"``; nothing if there is no file."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("schedules", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"{path}: {exc}") from None
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ScheduleError(f'{path}: [schedules] must map site names to strings like "every 6h"')
+    return table
+
+
+def resolve_schedules(
+    defaults: Mapping[str, str], env: Mapping[str, str], file: Path | None
+) -> dict[str, Schedule | None]:
+    """Each site's schedule: the environment wins over the file, the file over the spider class."""
+    from_file = read_schedules_file(file)
+    unknown = sorted(set(from_file) - set(defaults))
+    if unknown:
+        raise ScheduleError(f"{file}: no such site(s): {', '.join(unknown)}")
+    resolved: dict[str, Schedule | None] = {}
+    for site, default in defaults.items():
+        variable = ENV_PREFIX + site.upper()
+        spec, source = default, "the spider class"
+        if site in from_file:
+            spec, source = from_file[site], str(file)
+        if env.get(variable):
+            spec, source = env[variable], variable
+        try:
+            resolved[site] = parse_schedule(spec)
+        except ValueError as exc:
+            raise ScheduleError(f"schedule of {site} (from {source}): {exc}") from None
+    return resolved
+
+
+def spider_schedules() -> dict[str, str]:
+    """Every site and the ``schedule`` its spider class declares (loading spiders starts no reactor)."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    return {name: str(getattr(loader.load(name), "schedule", "off")) for name in sorted(loader.list())}
+
+
+def site_schedules(file: Path | None = DEFAULT_SCHEDULES_FILE) -> dict[str, Schedule | None]:
+    return resolve_schedules(spider_schedules(), os.environ, file)
+
+
+# -- running one crawl ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    mirror: str | None = None
+    #: NAME=VALUE Scrapy settings given to every crawl (``-s``)
+    settings: tuple[str, ...] = ()
+    #: crawls at the same time; two suit a two-core machine (a crawl is mostly one busy core)
+    concurrency: int = 2
+    #: a crawl still running after this many seconds is stopped and recorded as timed out
+    time_limit: float = 4 * 3600
+    #: on SIGTERM, running crawls get this long to finish before they are stopped
+    grace: float = 60
+    #: a crawl asked to stop (SIGTERM) is killed if it has not exited after this long
+    kill_after: float = 20
+    #: sites due at start-up are started this far apart
+    stagger: float = 60
+    log_dir: Path = DEFAULT_LOG_DIR
+    schedules_file: Path | None = DEFAULT_SCHEDULES_FILE
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    site: str
+    status: str  # a crawl_run status, or "skipped" when the crawl was not started
+    reason: str
+    run: health.RunSummary | None = None
+    returncode: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("finished", "skipped")
+
+
+@dataclass
+class LiveCrawl:
+    site: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    started_at: datetime
+    started: float = field(default_factory=time.monotonic)
+    #: why the runner stopped it: "timed_out" or "interrupted" (None while it runs on its own)
+    stop_reason: str | None = None
+
+
+class CrawlRunner:
+    """Starts ``scrapy crawl`` processes, stops them at their time limit or on request, and
+    makes sure each leaves a crawl_run row with an honest finish reason."""
+
+    def __init__(self, config: ServiceConfig, engine: Engine) -> None:
+        self.config = config
+        self.sessions = session_factory(engine)
+        self._live: dict[str, LiveCrawl] = {}
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def live(self) -> list[LiveCrawl]:
+        with self._changed:
+            return list(self._live.values())
+
+    def run(self, site: str, *, extra: Iterable[str] = ()) -> CrawlResult:
+        """Crawl one site now, in its own process, and wait for it."""
+        if refusal := self._refusal(site) or self._running_elsewhere(site):
+            return CrawlResult(site, "skipped", refusal)
+        with self._changed:
+            if refusal := self._refusal(site):
+                return CrawlResult(site, "skipped", refusal)
+            crawl = self._start(site, list(extra))
+            self._live[site] = crawl
+        logger.info("%s: crawl started (log %s)", site, crawl.log_path)
+        try:
+            return self._settle(crawl, self._wait(crawl))
+        finally:
+            with self._changed:  # only now: a service waiting for idle must also wait for the settling
+                del self._live[site]
+                self._changed.notify_all()
+
+    def _refusal(self, site: str) -> str | None:
+        with self._changed:
+            if self._closed:
+                return "the service is stopping"
+            return "already running" if site in self._live else None
+
+    def _start(self, site: str, extra: list[str]) -> LiveCrawl:
+        started_at = datetime.now(UTC)
+        token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        log_path = self.config.log_dir / site / f"{site}-{token}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-c", _CHILD, str(os.getpid()), "crawl", site]
+        argv += ["-s", f"ARCHIVE_LOG_PATH={log_path}"]
+        for setting in (*self.config.settings, *extra):
+            argv += ["-s", setting]
+        if self.config.mirror:
+            argv += ["-a", f"mirror={self.config.mirror}"]
+        with open(log_path, "ab") as log:
+            # Its own session: a Ctrl-C in the terminal reaches the service, which decides when crawls stop.
+            process = subprocess.Popen(
+                argv, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return LiveCrawl(site, process, log_path, started_at)
+
+    def _wait(self, crawl: LiveCrawl) -> int:
+        """Wait for the process; past its time limit or when asked, SIGTERM it, then SIGKILL it."""
+        asked_at: float | None = None
+        killed = False
+        while (returncode := crawl.process.poll()) is None:
+            now = time.monotonic()
+            if crawl.stop_reason is None and now - crawl.started >= self.config.time_limit:
+                logger.warning("%s: time limit %s reached; stopping the crawl", crawl.site,
+                               fmt_duration(self.config.time_limit))
+                crawl.stop_reason = "timed_out"
+            if crawl.stop_reason and asked_at is None:
+                _signal(crawl.process.pid, signal.SIGTERM, group=False)  # Scrapy closes the spider cleanly
+                asked_at = now
+            elif asked_at is not None and not killed and now - asked_at >= self.config.kill_after:
+                logger.warning("%s: crawl did not stop within %s; killing it", crawl.site,
+                               fmt_duration(self.config.kill_after))
+                _signal(crawl.process.pid, signal.SIGKILL, group=True)
+                killed = True
+            time.sleep(0.2)
+        if asked_at is not None:
+            _signal(crawl.process.pid, signal.SIGKILL, group=True)  # what it started (a browser) goes too
+        return returncode
+
+    def _settle(self, crawl: LiveCrawl, returncode: int) -> CrawlResult:
+        """Read the run the process opened, end it if the process could not, and name its log after it."""
+        with self.sessions.begin() as session:
+            run = health.run_by_log_path(session, str(crawl.log_path))
+            status, reason = self._outcome(crawl, returncode)
+            if run is None:
+                run = health.record_unopened_run(session, crawl.site, status=status, reason=reason,
+                                                 log_path=str(crawl.log_path), started_at=crawl.started_at)
+            elif run.status == "running" or (status == "timed_out" and run.status == "interrupted"):
+                health.settle_run(session, run, status, reason)
+            run.log_path = _rename_log(crawl.log_path, f"{crawl.site}-{run.id}.log")
+            summary = health.RunSummary.of(run)
+        logger.info("%s: %s", crawl.site, describe(summary))
+        return CrawlResult(crawl.site, summary.status, summary.finish_reason or "", summary, returncode)
+
+    def _outcome(self, crawl: LiveCrawl, returncode: int) -> tuple[str, str]:
+        if crawl.stop_reason == "timed_out":
+            return "timed_out", f"time limit {fmt_duration(self.config.time_limit)}; stopped by the service"
+        if crawl.stop_reason == "interrupted":
+            return "interrupted", "service stopping; crawl stopped"
+        return "failed", f"crawl process exited with code {returncode} without finishing its run"
+
+    def _running_elsewhere(self, site: str) -> str | None:
+        """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
+        with self.sessions.begin() as session:
+            for run in health.open_runs(session, site):
+                alive = _process_alive(health.run_process(run))
+                if alive:
+                    return f"run {run.id} of {site} is still running in another process"
+                if alive is False:
+                    _settle_dead(session, run)
+        return None
+
+    def settle_dead_runs(self) -> None:
+        """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
+        with self.sessions.begin() as session:
+            for run in health.open_runs(session):
+                if _process_alive(health.run_process(run)) is False:
+                    _settle_dead(session, run)
+
+    def close(self) -> None:
+        """Start no more crawls."""
+        with self._changed:
+            self._closed = True
+
+    def stop_all(self) -> None:
+        """Ask every running crawl to stop now (recorded as interrupted)."""
+        for crawl in self.live():
+            if crawl.stop_reason is None:
+                crawl.stop_reason = "interrupted"
+
+    def wait_idle(self, timeout: float | None, until: threading.Event | None = None) -> bool:
+        """Wait until no crawl runs (True), the timeout passes or ``until`` is set (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self._live:
+                if (until and until.is_set()) or (deadline is not None and time.monotonic() >= deadline):
+                    return False
+                self._changed.wait(0.2)
+        return True
+
+
+def describe(run: health.RunSummary) -> str:
+    took = fmt_duration(run.duration) if run.duration is not None else "?"
+    return (f"run {run.id} {run.status} in {took}: {run.new_articles} new articles, "
+            f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
+            f"(log {run.log_path})")
+
+
+def _settle_dead(session: Session, run: CrawlRun) -> None:
+    logger.warning("run %s of %s: its process is gone; now interrupted", run.id, run.spider)
+    health.settle_run(session, run, "interrupted", "crawl process gone before it ended its run")
+
+
+def _rename_log(path: Path, name: str) -> str:
+    """The log named after its site and run (it was named before the run had an id)."""
+    final = path.with_name(name)
+    try:
+        if not final.exists():
+            path.rename(final)
+            return str(final)
+    except OSError as exc:
+        logger.warning("could not rename %s: %s", path, exc)
+    return str(path)
+
+
+def _signal(pid: int, sig: signal.Signals, *, group: bool) -> None:
+    try:
+        os.killpg(pid, sig) if group else os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _process_alive(where: tuple[str, int] | None) -> bool | None:
+    """True/False for a process on this machine; None when it ran elsewhere or did not say."""
+    if where is None or where[0] != socket.gethostname():
+        return None
+    try:
+        os.kill(where[1], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- the service ------------------------------------------------------------------------------
+
+_ACTIVE: CrawlService | None = None
+
+
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    def _process_jobs(self) -> float | None:
+        # APScheduler 3 processes due jobs once more while it shuts down (its state already
+        # "stopped", not "paused"): each due job would get its next run time advanced unrun.
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
+def scheduled_crawl(site: str) -> None:
+    """The job APScheduler runs (stored by name in the job store, so it must live at module level)."""
+    service = _ACTIVE
+    if service is not None:
+        service.run_site(site)
+
+
+class CrawlService:
+    """Every scheduled site on its schedule; see the module docstring."""
+
+    def __init__(
+        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine
+    ) -> None:
+        self.config = config
+        self.schedules = dict(schedules)
+        self.engine = engine
+        self.runner = CrawlRunner(config, engine)
+        self.scheduler = _Scheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=health.JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},
+            # One run of a site at a time; runs missed while busy or down collapse into one.
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=VN_TZ,
+        )
+        # Our own lines say when each crawl starts and ends; APScheduler's INFO repeats them.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        self._stop = threading.Event()
+        self._hurry = threading.Event()
+        self._open = False
+
+    def run_site(self, site: str) -> CrawlResult:
+        result = self.runner.run(site)
+        if result.status == "skipped":
+            logger.warning("%s: not started: %s", site, result.reason)
+        return result
+
+    def open(self) -> None:
+        """Load the job store, settle runs dead processes left open, and bring the jobs in line
+        with the schedules, keeping the next run time of every job whose schedule did not change."""
+        global _ACTIVE
+        if self._open:
+            return
+        _ACTIVE, self._open = self, True
+        self.scheduler.start(paused=True)
+        self.runner.settle_dead_runs()
+        self._sync_jobs()
+
+    def close(self) -> None:
+        global _ACTIVE
+        if self._open:
+            self.scheduler.shutdown(wait=False)
+            _ACTIVE, self._open = None, False
+
+    def _sync_jobs(self) -> None:
+        existing = {job.id: job for job in self.scheduler.get_jobs()}
+        with self.runner.sessions.begin() as session:
+            crawled = health.crawled_sites(session)
+        now = datetime.now(VN_TZ)
+        for site, schedule in self.schedules.items():
+            job = existing.pop(site, None)
+            if schedule is None or (job is not None and job.name == schedule.spec):
+                if job is not None and schedule is None:
+                    job.remove()
+                continue
+            # A site never crawled is due now; a known one waits for its schedule.
+            first = {} if site in crawled else {"next_run_time": now}
+            self.scheduler.add_job(JOB_FUNC, schedule.trigger, args=[site], id=site, name=schedule.spec,
+                                   replace_existing=True, **first)
+            logger.info("%s: scheduled %s", site, schedule.spec)
+        for job in existing.values():
+            logger.info("%s: no longer a scheduled site; removed", job.id)
+            job.remove()
+
+    def advance(self, sites: Iterable[str]) -> None:
+        """The sites were just crawled: their next run is the next one on their schedule."""
+        later = datetime.now(VN_TZ) + timedelta(seconds=1)
+        for site in sites:
+            if (job := self.scheduler.get_job(site)) is not None:
+                job.modify(next_run_time=job.trigger.get_next_fire_time(None, later))
+
+    def next_runs(self) -> dict[str, datetime]:
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time}
+
+    def _stagger_due(self) -> None:
+        """Sites overdue at start-up (the service was down, or they are new) start one slot apart."""
+        now = datetime.now(VN_TZ)
+        due = sorted((j for j in self.scheduler.get_jobs() if j.next_run_time and j.next_run_time <= now),
+                     key=lambda j: j.next_run_time)
+        for slot, job in enumerate(due):
+            job.modify(next_run_time=now + timedelta(seconds=(slot + random.random()) * self.config.stagger))
+
+    def serve(self) -> int:
+        """Run in the foreground until SIGTERM or Ctrl-C; 0 when it stopped cleanly."""
+        self.open()
+        try:
+            self._stagger_due()
+            with handle_stop_signals(self._on_signal):
+                self.scheduler.resume()
+                for site, when in sorted(self.next_runs().items(), key=lambda item: item[1]):
+                    logger.info("%s: next run %s", site, when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"))
+                while not self._stop.wait(0.5):
+                    pass
+                self._shut_down()
+        finally:
+            self.close()
+        return 0
+
+    def run_once(self) -> list[CrawlResult]:
+        """Run every due site once (``--once``, for cron and CI), then record their next runs."""
+        self.open()
+        try:
+            now = datetime.now(VN_TZ)
+            jobs = self.scheduler.get_jobs()
+            due = [job.id for job in jobs if job.next_run_time and job.next_run_time <= now]
+            logger.info("due: %s", ", ".join(due) or "no site")
+            with handle_stop_signals(self._on_signal), Pool(max_workers=self.config.concurrency) as pool:
+                futures = [pool.submit(self.run_site, site) for site in due]
+                while not all(f.done() for f in futures) and not self._stop.wait(0.2):
+                    pass
+                if self._stop.is_set():
+                    self._shut_down()
+                results = [f.result() for f in futures]
+            # A site skipped or interrupted stays due: the next --once runs it.
+            self.advance(r.site for r in results if r.status not in ("skipped", "interrupted"))
+            return results
+        finally:
+            self.close()
+
+    def _on_signal(self) -> None:
+        if self._stop.is_set():
+            logger.warning("second stop signal: stopping running crawls now")
+            self._hurry.set()
+        self._stop.set()
+
+    def _shut_down(self) -> None:
+        """No new crawls; running ones get the grace period, then are stopped and recorded as interrupted."""
+        self.runner.close()
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if live := self.runner.live():
+            logger.info("stopping: waiting up to %s for %s", fmt_duration(self.config.grace),
+                        ", ".join(c.site for c in live))
+        if not self.runner.wait_idle(self.config.grace, until=self._hurry):
+            self.runner.stop_all()
+            self.runner.wait_idle(None)
+        logger.info("stopped")
+
+
+@contextmanager
+def handle_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
+    """Call ``handler`` on SIGTERM and SIGINT (in the main thread) instead of dying."""
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda _signum, _frame: handler())
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
