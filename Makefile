@@ -14,7 +14,7 @@ migrate: bootstrap
 run: migrate
 	$(VENV)/portal-archive run
 
-demo: migrate
+demo: bootstrap
 	$(VENV)/portal-archive demo
 
 test: bootstrap

@@ -31,6 +31,11 @@ class ArchiveDatabaseError(RuntimeError):
     """The archive database cannot be used; the message is one line a user can act on."""
 
 
+def demo_database_url() -> str:
+    """Where ``portal-archive demo`` keeps the fixture portals' archive: never the real one."""
+    return f"sqlite:///{DEFAULT_SQLITE_PATH.with_name('demo.sqlite3')}"
+
+
 def database_url() -> str:
     """The archive's URL: ``DATABASE_URL`` if set, else the SQLite file under ``data/``."""
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"

@@ -12,10 +12,19 @@ config = context.config
 target_metadata = Base.metadata
 
 
+#: tables in the archive database that the models do not describe on purpose
+FOREIGN_TABLES = {"apscheduler_jobs"}  # APScheduler's job store (crawler/service.py) manages its own
+
+
+def _include_name(name: str | None, type_: str, _parent: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from archive.db import PROJECT_ROOT, current_revision, ensure_schema, make_engine, mask, upgrade
+from archive.db import PROJECT_ROOT, current_revision, demo_database_url, ensure_schema, make_engine, mask, upgrade
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -186,7 +187,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Serve the bundled fixture portals on 127.0.0.1, then run the main job against them."""
+    """Serve the bundled fixture portals on 127.0.0.1, then run the main job against them,
+    into data/demo.sqlite3 unless DATABASE_URL names another archive (fixture pages
+    must never land in the real archive under the real portals' names)."""
+    os.environ.setdefault("DATABASE_URL", demo_database_url())
+    print(f"demo archive: {mask(os.environ['DATABASE_URL'])}", flush=True)
     # Its own process: the fixtures live in tests/, which is not part of the installed package.
     server = subprocess.Popen([sys.executable, "-m", "tests.fixtures.server"], cwd=PROJECT_ROOT,
                               stdout=subprocess.PIPE, text=True)
