@@ -39,6 +39,7 @@ NAMING_CONVENTION = {
 SITE_LEVELS = ("province", "district", "commune", "agency", "newspaper", "other")
 SITE_STATUSES = ("active", "retired", "redirected")
 ARTICLE_STATUSES = ("live", "gone")
+ARTICLE_EVENTS = ("gone", "back")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "timed_out")
 
 
@@ -117,9 +118,26 @@ class Article(Base):
     #: validators from the last 200 response, for conditional requests
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    #: failed checks (404, soft 404, redirect home) since the article was last seen: archive/removal.py
+    missing_since: Mapped[datetime | None]
+    missing_checks: Mapped[int] = mapped_column(default=0)
 
     site: Mapped[Site] = relationship()
     versions: Mapped[list[Version]] = relationship(back_populates="article", order_by="Version.number")
+
+
+class ArticleEvent(Base):
+    """A change of an article's status (live → gone, gone → live), with its reason."""
+
+    __tablename__ = "article_event"
+    __table_args__ = (CheckConstraint(f"kind IN ({_in(ARTICLE_EVENTS)})", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
 
 
 class ArticleUrl(Base):

@@ -34,6 +34,8 @@ from archive.models import (
     Version,
 )
 from archive.normalise import normalise_line, normalise_text
+from archive.removal import record_present
+from archive.search import index_content
 
 
 class Outcome(StrEnum):
@@ -140,6 +142,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     article.last_seen_at = max(article.last_seen_at, seen_at)
     if after is None:
         _schedule(article, capture, seen_at)
+        record_present(session, article, seen_at, run_id)
 
     if before is not None and before.content.content_hash == digest:
         before.last_seen_at = max(before.last_seen_at, seen_at)
@@ -170,7 +173,6 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     session.add(version)
     if after is None:
         article.canonical_url = capture.url
-        article.status = "live"
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
     return StoreResult(outcome, article.id, version.number, content.id, duplicate=bool(duplicate))
@@ -285,6 +287,7 @@ def _content(session: Session, capture: ArticleCapture, digest: str, seen_at: da
     }
     _insert_ignore(session, Content, values, "content_hash")
     content = session.scalars(select(Content).where(Content.content_hash == digest)).one()
+    index_content(session, content)
     if not content.attachments:
         for position, ref in enumerate(capture.attachments):
             session.add(

@@ -54,12 +54,15 @@ SHORT_PAGE = 3000
 HOME_PATHS = re.compile(r"^/?(default\.aspx|index\.(php|html?)|trang-chu|web/[^/]+/?(trang-chu)?)?/?$", re.I)
 
 
-def classify(response: Response) -> PageKind:
+def classify(response: Response, request_meta: dict[str, Any] | None = None) -> PageKind:
+    """What ``response`` is. In a downloader middleware, where the response is
+    not yet tied to its request, pass the request's meta."""
+    meta = request_meta if request_meta is not None else response.meta
     if response.status in (404, 410):
         return PageKind.NOT_FOUND
     if response.status >= 500:
         return PageKind.ERROR
-    if _redirected_home(response):
+    if _redirected_home(response, meta.get("redirect_urls") or []):
         return PageKind.NOT_FOUND
     if not isinstance(response, TextResponse):
         return PageKind.ARTICLE
@@ -84,9 +87,8 @@ def _classify_text(page: Selector) -> PageKind:
     return PageKind.ARTICLE
 
 
-def _redirected_home(response: Response) -> bool:
+def _redirected_home(response: Response, chain: list[str]) -> bool:
     """An article URL redirected to the portal's home page: the article is gone."""
-    chain = response.meta.get("redirect_urls") or []
     if not chain:
         return False
     return bool(HOME_PATHS.match(urlsplit(response.url).path)) and not urlsplit(response.url).query

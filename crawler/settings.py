@@ -27,6 +27,8 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Validators for known articles; a 304 never reaches the spider.
     "crawler.incremental.ConditionalRequestMiddleware": 560,
+    # Failed checks of known articles, portals redirected away (sees 3xx before RedirectMiddleware).
+    "crawler.removal.RemovalMiddleware": 700,
     # Last before the network: portal URLs everywhere else, mirror URLs on the wire.
     "crawler.middlewares.MirrorMiddleware": 950,
 }
@@ -49,6 +51,10 @@ ARCHIVE_ATTACHMENT_MAXSIZE = 50 * 1024 * 1024
 ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
+ARCHIVE_GONE_MIN_CHECKS = 3
+ARCHIVE_GONE_MIN_HOURS = 7 * 24
+# Log file of this crawl, linked from its crawl_run row (set by the crawl service; else LOG_FILE).
+ARCHIVE_LOG_PATH = None
 
 # Pages built by script (docs/browser.md). Only requests with meta "playwright" (a site's
 # PortalSpider.browser_for, or one request's meta) go through Chromium; Playwright and the

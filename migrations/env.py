@@ -14,10 +14,12 @@ target_metadata = Base.metadata
 
 #: tables in the archive database that the models do not describe on purpose
 FOREIGN_TABLES = {"apscheduler_jobs"}  # APScheduler's job store (crawler/service.py) manages its own
+#: the search index (migration 0004, archive/search.py): FTS5 tables and their shadow tables
+SEARCH_TABLES = ("search_index", "search_text")
 
 
 def _include_name(name: str | None, type_: str, _parent: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    return not (type_ == "table" and name and (name in FOREIGN_TABLES or name.startswith(SEARCH_TABLES)))
 
 
 def _configure(connection: Connection) -> None:

@@ -9,11 +9,21 @@ from sqlalchemy import inspect
 from archive.db import current_revision, downgrade, head_revision, upgrade
 from archive.models import Base
 
+#: the search index (an FTS5 table and its shadow tables on SQLite; the folded
+#: text and a tsvector table on PostgreSQL) is built by migration 0004 and has no model
+SEARCH_TABLES = ("search_index", "search_text")
+
+
+def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not str(table).startswith(SEARCH_TABLES)
+
 
 def test_upgrade_from_empty_reaches_head_and_matches_the_models(engine) -> None:
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        options = {"compare_type": True, "include_object": models_only}
+        diff = compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata)
     assert diff == []
 
 

@@ -1,0 +1,217 @@
+"""``portal-archive browse``: the SQLite archive in Datasette.
+
+Datasette shows every table and view, runs SQL in the browser and answers
+the same queries as JSON (append ``.json``). This module gives it what it
+cannot know: canned queries for the usual questions, the search index behind
+the search box of ``article_current``, and three SQL functions so search
+understands Vietnamese without accents:
+
+* ``archive_match(q)``: the FTS5 expression for a search as typed
+  (``Đức Phổ``, ``qd-ubnd``, ``"dân vận khéo"``), see archive/search.py;
+* ``archive_snippet(q, lead, body)``: a snippet with the matches in ``**…**``;
+* ``archive_fold(text)``: ``fold`` for LIKE queries on ``article_search.folded_text``.
+
+Datasette's own ``escape_fts`` (what the search box sends) is replaced by
+``archive_match`` for the same reason. Datasette reads SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from datasette import hookimpl
+
+from archive.db import ArchiveDatabaseError, database_url, parse_url
+from archive.normalise import fold
+from archive.queries import (
+    SearchQuery,
+    SearchQueryError,
+    adjacency_match,
+    parse_query,
+    reader_engine,
+    to_fts5,
+)
+from archive.search import WEIGHTS, snippet_for
+
+logger = logging.getLogger(__name__)
+
+# FTS5 reads an empty phrase as "nothing matches": what an empty search box should give.
+_MATCH_NOTHING = '""'
+# As archive.search ranks: the words side by side first, then bm25.
+_HITS = f"""SELECT rowid AS content_id, -bm25(search_index, {", ".join(map(str, WEIGHTS))}) AS score,
+        rowid IN (SELECT rowid FROM search_index WHERE search_index MATCH archive_adjacent(:q)) AS adjacent
+      FROM search_index WHERE search_index MATCH archive_match(:q)"""
+
+CANNED_QUERIES: dict[str, dict[str, Any]] = {
+    "search": {
+        "title": "Search (accents optional)",
+        "description": 'Words, "a phrase", prefix*, a OR b, -excluded. duc pho finds Đức Phổ; '
+        "leave site empty for every site.",
+        "sql": f"""SELECT a.article_id, a.site, a.published_date, a.title,
+       archive_snippet(:q, a.lead, a.body_text) AS snippet, a.canonical_url, hits.score
+FROM ({_HITS}) hits
+JOIN article_current a ON a.content_id = hits.content_id
+WHERE (:site = '' OR a.site = :site)
+ORDER BY hits.adjacent DESC, hits.score DESC, a.published_at DESC
+LIMIT 50""",
+    },
+    "history": {
+        "title": "Versions of an article (id or any URL it was seen under)",
+        "sql": """SELECT h.version, h.first_seen_at, h.last_seen_at, h.published_at, h.title, h.body_chars,
+       h.attachments, ch.changes
+FROM version_history h
+LEFT JOIN article_changes ch ON ch.article_id = h.article_id AND ch.to_version = h.version
+WHERE h.article_id = CAST(:article AS INTEGER)
+   OR h.article_id IN (SELECT article_id FROM article_url WHERE url = :article)
+ORDER BY h.article_id, h.version""",
+    },
+    "edited_late": {
+        "title": "Articles edited more than N days after publication",
+        "sql": """SELECT article_id, site, new_title AS title, to_version, changed_at, days_after_publication,
+       changes
+FROM article_changes
+WHERE days_after_publication > CAST(:days AS REAL)
+ORDER BY days_after_publication DESC""",
+    },
+    "same_story": {
+        "title": "The same story on several portals, first publisher first",
+        "sql": """SELECT content_id, seen_order, site, article_id, title, first_seen_at, canonical_url
+FROM shared_content_articles
+ORDER BY content_id, seen_order""",
+    },
+    "gone": {
+        "title": "Articles gone from their portal",
+        "sql": "SELECT * FROM gone_articles ORDER BY site, published_at",
+    },
+    "crawl_health": {
+        "title": "Per-site crawl health",
+        "sql": """SELECT site, last_run_status, last_run_at, last_finish_reason, last_run_errors,
+       hours_since_success, runs, failed_runs, articles, gone_articles
+FROM crawl_health
+ORDER BY last_run_status <> 'finished' DESC, hours_since_success DESC""",
+    },
+}
+
+
+def metadata(database: str) -> dict[str, Any]:
+    """Datasette metadata for the archive opened under the name ``database``."""
+    return {
+        "title": "portal-archive",
+        "description": "Vietnamese provincial and district government portals, every version. "
+        "Views and columns: docs/queries.md.",
+        "databases": {
+            database: {
+                "tables": {
+                    "article_current": {
+                        "fts_table": "search_index",
+                        "fts_pk": "content_id",
+                        "sort_desc": "published_at",
+                        "label_column": "title",
+                        "facets": ["site", "province", "published_year"],
+                    },
+                    "article_search": {"fts_table": "search_index", "fts_pk": "content_id", "hidden": True},
+                    "search_index": {"hidden": True},
+                },
+                "queries": CANNED_QUERIES,
+            }
+        },
+    }
+
+
+# ---------------------------------------------------------------- SQL functions
+
+
+def archive_match(raw: str | None) -> str:
+    try:
+        return to_fts5(parse_query(raw or ""))
+    except SearchQueryError:
+        return _MATCH_NOTHING
+
+
+def archive_adjacent(raw: str | None) -> str:
+    try:
+        query = parse_query(raw or "")
+    except SearchQueryError:
+        return _MATCH_NOTHING
+    adjacent = adjacency_match(query, "sqlite")
+    return f"({to_fts5(query)}) AND ({adjacent})" if adjacent else _MATCH_NOTHING
+
+
+def archive_snippet(raw: str | None, lead: str | None, body: str | None) -> str:
+    try:
+        query = parse_query(raw or "")
+    except SearchQueryError:
+        query = SearchQuery(())
+    text, spans = snippet_for(query, lead or "", body or "")
+    for start, end in reversed(spans):
+        text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+    return text
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("archive_match", 1, archive_match, deterministic=True)
+    conn.create_function("escape_fts", 1, archive_match, deterministic=True)
+    conn.create_function("archive_adjacent", 1, archive_adjacent, deterministic=True)
+    conn.create_function("archive_snippet", 3, archive_snippet, deterministic=True)
+    conn.create_function(
+        "archive_fold", 1, lambda value: fold(value) if value is not None else None, deterministic=True
+    )
+
+
+@hookimpl(trylast=True)  # after Datasette's own functions, so our escape_fts wins
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    register_functions(conn)
+
+
+# ---------------------------------------------------------------- serving
+
+
+def sqlite_path(url: str) -> Path:
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        raise ArchiveDatabaseError(
+            "browse opens a SQLite archive file; DATABASE_URL names another database "
+            "(for PostgreSQL, use psql or any PostgreSQL client)"
+        )
+    return Path(parsed.database).resolve()
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False, url: str | None = None
+) -> int:
+    """Run Datasette on the archive until interrupted."""
+    from datasette.cli import cli
+    from datasette.plugins import pm
+
+    url = url or database_url()
+    path = sqlite_path(url)
+    reader_engine(url).dispose()  # fails with one line unless this is an archive at the head revision
+    if not pm.is_registered(sys.modules[__name__]):
+        pm.register(sys.modules[__name__], name="portal-archive")
+    with tempfile.TemporaryDirectory(prefix="portal-archive-browse-") as workdir:
+        metadata_file = Path(workdir) / "metadata.json"
+        metadata_file.write_text(
+            json.dumps(metadata(path.stem), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        argv = [
+            "serve",
+            str(path),
+            "--metadata",
+            str(metadata_file),
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            "5000",
+        ]
+        logger.info("Datasette on http://%s:%d/%s", host, port, path.stem)
+        cli.main(argv + (["--open"] if open_browser else []), prog_name="datasette", standalone_mode=False)
+    return 0
