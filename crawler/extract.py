@@ -13,7 +13,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator
-from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -126,9 +125,9 @@ def clean_html(element: HtmlElement, base_url: str) -> str:
         if not isinstance(node.tag, str):
             continue
         allowed = KEEP_ATTRS.get(node.tag, set())
-        for name in list(node.attrib):
-            if name not in allowed:
-                del node.attrib[name]
+        keep = {name: value for name, value in node.attrib.items() if name in allowed}
+        node.attrib.clear()  # not one by one: broken pages carry names lxml refuses to address ("upId:")
+        node.attrib.update(keep)
         for name in ("href", "src"):
             if name in node.attrib:
                 node.attrib[name] = xml_safe(safe_urljoin(base_url, node.attrib[name].strip()) or "")
@@ -138,10 +137,11 @@ def clean_html(element: HtmlElement, base_url: str) -> str:
 
 
 def _copy(element: HtmlElement) -> HtmlElement:
-    """A detached deep copy, without the element's tail (text that follows it in its page)."""
-    copied = deepcopy(element)
-    copied.tail = None
-    return copied
+    """A detached deep copy, without the element's tail (text that follows it in its page), and
+    without control bytes: a mis-declared charset leaves them in the text, and lxml refuses
+    every later edit of a tree holding them."""
+    markup = lxml.html.tostring(element, encoding="unicode", with_tail=False)
+    return lxml.html.fragment_fromstring(xml_safe(markup), create_parent=False)
 
 
 def blocks(element: HtmlElement) -> list[HtmlElement]:

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
 from scrapy.http import FormRequest, Response
@@ -46,7 +46,7 @@ from scrapy.http import FormRequest, Response
 from archive.capture import ArticleCapture
 from archive.dates import parse_vn_datetime
 from archive.normalise import normalise_line
-from crawler.extract import Body, element_text, extract_body, iter_links, to_element
+from crawler.extract import Body, element_text, extract_body, iter_links, safe_urljoin, to_element
 from crawler.families.base import PortalSpider
 
 logger = logging.getLogger(__name__)
@@ -166,22 +166,25 @@ class VnPortalSpider(PortalSpider):
             return None
         # Only hidden fields: posting the search box's submit button would run a search.
         formdata = {**self._hidden_fields(form[0]), "__EVENTTARGET": event[0], "__EVENTARGUMENT": event[1]}
-        action = urljoin(response.url, form[0].attrib.get("action") or response.url)
+        action = safe_urljoin(response.url, form[0].xpath("@action").get() or response.url)
+        if action is None:
+            self.count("no_postback_form")
+            return None
         return self.listing_request(action, request_cls=FormRequest, formdata=formdata,
                                     meta={META_PAGE: page + 1})
 
     @staticmethod
     def _hidden_fields(form: scrapy.Selector) -> dict[str, str]:
         return {
-            name: field.attrib.get("value", "")
+            name: field.xpath("@value").get("")  # xpath, not .attrib: broken pages hold bytes lxml refuses
             for field in form.xpath(".//input[@type='hidden'][@name]")
-            if (name := field.attrib["name"])
+            if (name := field.xpath("@name").get(""))
         }
 
     def _pager_event(self, response: Response, wanted: int) -> tuple[str, str] | None:
         """The postback of the pager link to page ``wanted``: by its ``Page$N`` argument
         (the ``...`` link carries one too), else by its label."""
-        events = [(postback_of(a.attrib.get("href", "")), normalise_line(a.xpath("string()").get("")))
+        events = [(postback_of(a.xpath("@href").get("")), normalise_line(a.xpath("string()").get("")))
                   for a in response.css(self.PAGER_LINKS)]
         by_argument = next((e for e, _ in events if e and e[1] == f"Page${wanted}"), None)
         return by_argument or next((e for e, label in events if e and label == str(wanted)), None)
