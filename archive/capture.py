@@ -26,8 +26,16 @@ class RawPage:
 
 @dataclass
 class Image:
+    """An image in the article. Its bytes are downloaded only with ARCHIVE_DOWNLOAD_IMAGES
+    (off by default); they are stored like attachments but never enter the content hash."""
+
     url: str
     caption: str = ""
+    sha256: str | None = None
+    size: int | None = None
+    media_type: str = ""
+    data: bytes | None = field(default=None, repr=False)
+    error: str | None = None
 
 
 @dataclass

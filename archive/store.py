@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archive.capture import ArticleCapture, AttachmentRef, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage
 from archive.hashing import HASH_SCHEME, content_hash, sha256_hex
 from archive.ladder import next_check
 from archive.models import (
@@ -282,7 +282,7 @@ def _content(session: Session, capture: ArticleCapture, digest: str, seen_at: da
         "body_html": capture.body_html,
         "author": normalise_line(capture.author),
         "published_at": capture.published_at,
-        "images": [{"url": i.url, "caption": normalise_line(i.caption)} for i in capture.images],
+        "images": [_image(session, image, seen_at) for image in capture.images],
         "created_at": seen_at,
     }
     _insert_ignore(session, Content, values, "content_hash")
@@ -304,7 +304,15 @@ def _content(session: Session, capture: ArticleCapture, digest: str, seen_at: da
     return content
 
 
-def _attachment_id(session: Session, ref: AttachmentRef, seen_at: datetime) -> int | None:
+def _image(session: Session, image: Image, seen_at: datetime) -> dict[str, Any]:
+    """An image as recorded in ``content.images``; downloaded bytes go to the attachment table."""
+    recorded: dict[str, Any] = {"url": image.url, "caption": normalise_line(image.caption)}
+    if image.sha256 and _attachment_id(session, image, seen_at) is not None:
+        recorded["sha256"] = image.sha256
+    return recorded
+
+
+def _attachment_id(session: Session, ref: AttachmentRef | Image, seen_at: datetime) -> int | None:
     if ref.sha256 is None:
         return None
     found = session.scalar(select(Attachment.id).where(Attachment.sha256 == ref.sha256))

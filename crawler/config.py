@@ -18,6 +18,8 @@ class ArchiveConfig:
     attachment_maxsize: int
     #: download attached files (PDF, DOC, XLS ...) and hash them into the content
     download_attachments: bool
+    #: download images too (stored by SHA-256 like attachments, never hashed into the content)
+    download_images: bool = False
     #: skip articles not due for a re-check and stop listings at known pages (``-a depth=full`` overrides)
     incremental: bool = True
     #: at most this many due re-checks of known articles are added to one run
@@ -29,6 +31,7 @@ class ArchiveConfig:
             database_url=database_url(),
             attachment_maxsize=settings.getint("ARCHIVE_ATTACHMENT_MAXSIZE", 50 * 1024 * 1024),
             download_attachments=settings.getbool("ARCHIVE_DOWNLOAD_ATTACHMENTS", True),
+            download_images=settings.getbool("ARCHIVE_DOWNLOAD_IMAGES", False),
             incremental=settings.getbool("ARCHIVE_INCREMENTAL", True),
             recheck_max=settings.getint("ARCHIVE_RECHECK_MAX", 1000),
         )

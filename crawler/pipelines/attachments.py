@@ -1,5 +1,7 @@
 """Download the files an article links (decisions, plans: PDF, DOC, XLS), so
-their digests enter the content hash and their bytes the archive."""
+their digests enter the content hash and their bytes the archive; and, with
+ARCHIVE_DOWNLOAD_IMAGES (off by default: images are most of a portal's bytes),
+its images."""
 
 from __future__ import annotations
 
@@ -11,31 +13,36 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from archive.capture import ArticleCapture, AttachmentRef
+from archive.capture import ArticleCapture, AttachmentRef, Image
 from crawler.config import ArchiveConfig
 
 logger = logging.getLogger(__name__)
 
 
 class AttachmentPipeline:
-    def __init__(self, crawler: Crawler, maxsize: int) -> None:
+    def __init__(self, crawler: Crawler, maxsize: int, *, attachments: bool = True, images: bool = False) -> None:
         self.crawler = crawler
         self.maxsize = maxsize
+        self.attachments = attachments
+        self.images = images
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentPipeline:
         config = ArchiveConfig.from_settings(crawler.settings)
-        if not config.download_attachments:
-            raise NotConfigured("ARCHIVE_DOWNLOAD_ATTACHMENTS is off")
-        return cls(crawler, config.attachment_maxsize)
+        if not (config.download_attachments or config.download_images):
+            raise NotConfigured("ARCHIVE_DOWNLOAD_ATTACHMENTS and ARCHIVE_DOWNLOAD_IMAGES are off")
+        return cls(crawler, config.attachment_maxsize, attachments=config.download_attachments,
+                   images=config.download_images)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleCapture):
-            for ref in item.attachments:
+            for ref in item.attachments if self.attachments else ():
                 await self._fetch(ref)
+            for image in item.images if self.images else ():
+                await self._fetch(image, kind="image")
         return item
 
-    async def _fetch(self, ref: AttachmentRef) -> None:
+    async def _fetch(self, ref: AttachmentRef | Image, kind: str = "attachment") -> None:
         assert self.crawler.engine and self.crawler.stats
         request = Request(ref.url, meta={"download_maxsize": self.maxsize, "handle_httpstatus_all": True})
         try:
@@ -46,7 +53,7 @@ class AttachmentPipeline:
             ref.error = f"{type(exc).__name__}: {exc}"
         else:
             media_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            if response.status == 200 and _is_html_page(media_type, response.body):
+            if response.status == 200 and kind == "attachment" and _is_html_page(media_type, response.body):
                 ref.error = "the server answered with an HTML page instead of the file"
             elif response.status == 200:
                 ref.data = response.body
@@ -56,9 +63,9 @@ class AttachmentPipeline:
             else:
                 ref.error = f"HTTP {response.status}"
         outcome = "ok" if ref.sha256 else "failed"
-        self.crawler.stats.inc_value(f"archive/attachment_{outcome}")
+        self.crawler.stats.inc_value(f"archive/{kind}_{outcome}")
         if ref.error:
-            logger.warning("Attachment %s not downloaded: %s", ref.url, ref.error)
+            logger.warning("%s %s not downloaded: %s", kind.capitalize(), ref.url, ref.error)
 
 
 def _is_html_page(media_type: str, body: bytes) -> bool:

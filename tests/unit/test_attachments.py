@@ -52,3 +52,26 @@ def test_attachment_download(status: int, content_type: str, body: bytes, stored
     asyncio.run(AttachmentPipeline(crawler, 1000)._fetch(ref))  # type: ignore[arg-type]
     assert (ref.sha256 is not None) is stored
     assert (ref.data == body) if stored else (ref.data is None and ref.error)
+
+
+def test_images_are_downloaded_only_when_asked_and_stored_by_digest(sessions) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from archive.capture import Image
+    from archive.models import Attachment, Content
+    from tests.unit.test_store import capture, store
+
+    jpeg = b"\xff\xd8\xff\xe0 a photo"
+    crawler = FakeCrawler(Response("https://h/img.jpg", status=200, headers={"Content-Type": "image/jpeg"}, body=jpeg))
+    off = AttachmentPipeline(crawler, 1000)  # type: ignore[arg-type]
+    on = AttachmentPipeline(crawler, 1000, images=True)  # type: ignore[arg-type]
+    cap = capture()
+    cap.images = [Image(url="https://h/img.jpg", caption="Quang cảnh hội nghị")]
+    asyncio.run(off.process_item(cap))
+    assert cap.images[0].sha256 is None
+    asyncio.run(on.process_item(cap))
+    assert cap.images[0].data == jpeg
+    store(sessions, cap)
+    with sessions() as session:
+        assert session.scalars(select(Attachment.data)).one() == jpeg
+        assert session.scalars(select(Content.images)).one()[0]["sha256"] == cap.images[0].sha256
