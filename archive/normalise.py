@@ -37,7 +37,7 @@ __all__ = [
 
 # Zero-width space/joiners, word joiner, BOM, soft hyphen: invisible in the browser,
 # present or absent at the editor's whim.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _LINE_BREAK = re.compile("\r\n|[\r\u2028\u2029\x85]")
 # Every whitespace character Python knows (str.isspace) except "\n": NBSP,
 # U+2000-U+200A, U+202F, U+205F, U+3000, tab, VT, FF, U+001C-U+001F ...
@@ -69,7 +69,8 @@ def _decode(text: str) -> str:
     NFD form, which NFC leaves unchanged.
     """
     while True:
-        decoded = unicodedata.normalize("NFC", html.unescape(text).translate(_INVISIBLE))
+        unescaped = html.unescape(text) if "&" in text else text
+        decoded = unicodedata.normalize("NFC", _INVISIBLE_RE.sub("", unescaped))
         if decoded == text:
             return decoded
         text = decoded
@@ -89,6 +90,10 @@ def join_paragraphs(blocks: Iterable[str]) -> str:
 # After casefold, Đ is đ; Icelandic ð (from Ð U+00D0, which legacy TCVN3/VNI
 # converters and some keyboards emit instead of Đ U+0110) folds the same way.
 _FOLD_D = str.maketrans({"đ": "d", "ð": "d"})
+# Exactly the characters of U+0300–U+036F that unicodedata.combining() calls marks (U+034F is not).
+_COMBINING_BASIC = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x370) if unicodedata.combining(chr(c))) + "]"
+)
 
 
 def fold(text: str) -> str:
@@ -99,8 +104,10 @@ def fold(text: str) -> str:
     dropped too; this keeps fold idempotent.
     """
     decomposed = unicodedata.normalize("NFD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", bare.translate(_FOLD_D))
+    bare = _COMBINING_BASIC.sub("", decomposed).translate(_FOLD_D)  # Vietnamese, in two passes (a crawl's hot path)
+    if not bare.isascii():  # marks outside U+0300–U+036F are rare: the exact, slow rule for them
+        bare = "".join(ch for ch in bare if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare)
 
 
 # Volatile page chrome, matched on folded text so NFD and any casing work.

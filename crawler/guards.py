@@ -66,13 +66,15 @@ def classify(response: Response, request_meta: dict[str, Any] | None = None) -> 
         return PageKind.NOT_FOUND
     if not isinstance(response, TextResponse):
         return PageKind.ARTICLE
-    return _classify_text(Selector(text=response.text))
+    return _classify_text(response.selector)  # the spider's own parse of the page, not a second one
 
 
 def _classify_text(page: Selector) -> PageKind:
     headings = [fold(" ".join(h.css(" ::text").getall())).strip() for h in page.css("title, h1")]
     heading = " ".join(headings)
-    text = " ".join(t.strip() for t in page.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
+    nodes = page.root.xpath("//body//text()[not(ancestor::script or ancestor::style)]", smart_strings=False) \
+        if hasattr(page.root, "xpath") else []
+    text = " ".join(t.strip() for t in nodes)
     short = len(text) < SHORT_PAGE
     folded = fold(text[:SHORT_PAGE * 2])
     raw = fold(page.get()[:20000]) if short else ""
