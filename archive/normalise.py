@@ -39,9 +39,9 @@ __all__ = [
 # present or absent at the editor's whim.
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _LINE_BREAK = re.compile("\r\n|[\r\u2028\u2029\x85]")
-# Every whitespace character Python knows (str.isspace) except "\n": NBSP,
-# U+2000-U+200A, U+202F, U+205F, U+3000, tab, VT, FF, U+001C-U+001F ...
-_INLINE_SPACE = re.compile(r"[^\S\n]+")
+_BREAKS = ("\r", "\u2028", "\u2029", "\x85")
+# Inside a line, every whitespace character Python knows (str.isspace): NBSP,
+# U+2000-U+200A, U+202F, U+205F, U+3000, tab, VT, FF, U+001C-U+001F ... becomes one space.
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -52,10 +52,13 @@ def normalise_text(text: str) -> str:
     inside a paragraph (a ``<br>``) is kept. Idempotent.
     """
     text = _decode(text)
-    text = _LINE_BREAK.sub("\n", text)
-    text = _INLINE_SPACE.sub(" ", text)
-    text = "\n".join(line.strip(" ") for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip("\n")
+    if any(brk in text for brk in _BREAKS):  # the regular expressions scan every character: skip them
+        text = _LINE_BREAK.sub("\n", text)
+    # str.split() splits on exactly the characters the regex \s matches (str.isspace)
+    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip("\n")
 
 
 def _decode(text: str) -> str:
@@ -89,7 +92,6 @@ def join_paragraphs(blocks: Iterable[str]) -> str:
 
 # After casefold, Đ is đ; Icelandic ð (from Ð U+00D0, which legacy TCVN3/VNI
 # converters and some keyboards emit instead of Đ U+0110) folds the same way.
-_FOLD_D = str.maketrans({"đ": "d", "ð": "d"})
 # Exactly the characters of U+0300–U+036F that unicodedata.combining() calls marks (U+034F is not).
 _COMBINING_BASIC = re.compile(
     "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x370) if unicodedata.combining(chr(c))) + "]"
@@ -104,7 +106,8 @@ def fold(text: str) -> str:
     dropped too; this keeps fold idempotent.
     """
     decomposed = unicodedata.normalize("NFD", text.casefold())
-    bare = _COMBINING_BASIC.sub("", decomposed).translate(_FOLD_D)  # Vietnamese, in two passes (a crawl's hot path)
+    # Vietnamese in two passes (a crawl's hot path; str.replace beats translate() with a table)
+    bare = _COMBINING_BASIC.sub("", decomposed).replace("đ", "d").replace("ð", "d")
     if not bare.isascii():  # marks outside U+0300–U+036F are rare: the exact, slow rule for them
         bare = "".join(ch for ch in bare if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare)
@@ -126,6 +129,14 @@ _VOLATILE_SEGMENT = re.compile(
 # vnPortal prints its whole counter block on one line, bullet-separated:
 # "Thống kê truy cập • Đang online: 9 • Hôm nay: 145 • Tất cả: 147690".
 _SEGMENT_SPLIT = re.compile(r"\s*[•·|»]\s*")
+# What a counter line (this module's labels and crawler/extract.py's) can start with, after
+# bullets and dashes: a digit or the first word of a label. A prefix of only bullets may
+# go on with anything, so it matches too (``$``). Tested against the full rule in
+# tests/unit/test_normalise_reference.py.
+_COUNTER_START = re.compile(
+    r"[-*+>–•·|»\s]*(?:\d|thong|tong|so|luot|lan|dang|khach|online|hom|trong|tuan|thang|nam|tat|da|hits|truy|$)"
+)
+_START_SPAN = 64
 
 
 def is_volatile_line(line: str) -> bool:
@@ -133,7 +144,23 @@ def is_volatile_line(line: str) -> bool:
     optional number, a number with an optional label, or a bare number), possibly
     several of them separated by bullets. A sentence that merely mentions
     "hôm nay" is not volatile."""
-    segments = [s for s in _SEGMENT_SPLIT.split(fold(normalise_line(line))) if s]
+    return volatile_folded(counter_candidate(normalise_line(line)))
+
+
+def counter_candidate(line: str) -> str | None:
+    """The folded form of a normalised line that may be a counter, None for one that
+    cannot be: every counter starts with a label or a number, so most paragraphs
+    are told apart by folding their first few words only."""
+    if not _COUNTER_START.match(fold(line[:_START_SPAN])):
+        return None
+    return fold(line)
+
+
+def volatile_folded(folded: str | None) -> bool:
+    """:func:`is_volatile_line` of a line already normalised and folded (None: not a counter)."""
+    if not folded:
+        return False
+    segments = [s for s in _SEGMENT_SPLIT.split(folded) if s]
     return bool(segments) and all(_VOLATILE_SEGMENT.fullmatch(s) for s in segments)
 
 

@@ -21,7 +21,14 @@ from lxml.html import HtmlElement
 from parsel import Selector
 
 from archive.capture import AttachmentRef, Image
-from archive.normalise import fold, is_volatile_line, join_paragraphs, normalise_line, normalise_text
+from archive.normalise import (
+    counter_candidate,
+    is_volatile_line,
+    join_paragraphs,
+    normalise_line,
+    normalise_text,
+    volatile_folded,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +91,12 @@ def _is_counter(line: str) -> bool:
     is data (a table cell), not a counter, and stays."""
     if _BARE_NUMBER.fullmatch(line):
         return False
-    if is_volatile_line(line):
+    folded = counter_candidate(normalise_line(line))
+    if folded is None:
+        return False
+    if volatile_folded(folded):
         return True
-    segments = [s for s in _COUNTER_SPLIT.split(fold(normalise_line(line))) if s]
+    segments = [s for s in _COUNTER_SPLIT.split(folded) if s]
     return bool(segments) and all(_EXTRA_COUNTER.fullmatch(s) or is_volatile_line(s) for s in segments)
 
 
