@@ -241,6 +241,7 @@ class Version(Base):
 
     article: Mapped[Article] = relationship(back_populates="versions")
     content: Mapped[Content] = relationship()
+    snapshot: Mapped[Snapshot | None] = relationship()
 
 
 class CrawlRun(Base):

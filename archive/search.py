@@ -45,7 +45,7 @@ from archive.queries import (
 
 __all__ = [
     "SearchFilters", "SearchHit", "SearchQuery", "SearchQueryError", "Term", "add_to_index",
-    "highlight_spans", "index_content", "index_text", "index_values", "parse_query", "rebuild_index",
+    "highlight_spans", "index_content", "index_inserted_content", "index_text", "index_values", "parse_query", "rebuild_index",
     "search", "snippet", "snippet_for",
 ]  # fmt: skip
 logger = logging.getLogger(__name__)
@@ -99,6 +99,11 @@ def index_content(session: Session, content: Content) -> None:
             session.execute(text(_SQLITE_INSERT), values)
     else:
         session.execute(text(_PG_INSERT), values)
+
+
+def index_inserted_content(session: Session, content_id: int, title: str, lead: str, body_text: str) -> None:
+    """Index a content row this transaction has just inserted (so it cannot be indexed yet)."""
+    add_to_index(session, [index_values(content_id, title, lead, body_text)])
 
 
 def rebuild_index(session: Session, batch: int = 500) -> int:

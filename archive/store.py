@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage
-from archive.hashing import HASH_SCHEME, content_hash, sha256_hex
+from archive.hashing import HASH_SCHEME, normalised_content_hash, sha256_hex
 from archive.ladder import next_check
 from archive.models import (
     Article,
@@ -35,7 +35,7 @@ from archive.models import (
 )
 from archive.normalise import normalise_line, normalise_text
 from archive.removal import record_present
-from archive.search import index_content
+from archive.search import index_inserted_content
 
 
 class Outcome(StrEnum):
@@ -132,37 +132,44 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     """
     seen_at = capture.page.fetched_at if capture.page else now_utc()
     article, created = _article(session, site_id, capture, seen_at)
-    _touch_url(session, article.id, capture.url, seen_at)
-    versions = list(session.scalars(select(Version).where(Version.article_id == article.id).order_by(Version.number)))
-    before = next((v for v in reversed(versions) if v.first_seen_at <= seen_at), None)
-    after = next((v for v in versions if v.first_seen_at > seen_at), None)
-    _resolve_missing_attachments(session, capture, before or after)
-    digest = _hash(capture)
+    # A new article has no versions and no URL aliases yet: no need to ask (a crawl's hot path).
+    timeline = [] if created else _timeline(session, article.id)
+    _touch_url(session, article.id, capture.url, seen_at, known_article=not created)
+    before = next(((v, h) for v, h in reversed(timeline) if v.first_seen_at <= seen_at), None)
+    after = next(((v, h) for v, h in timeline if v.first_seen_at > seen_at), None)
+    neighbour = before or after
+    _resolve_missing_attachments(session, capture, neighbour[0] if neighbour else None)
+    fields = _Fields.of(capture)
     article.first_seen_at = min(article.first_seen_at, seen_at)
     article.last_seen_at = max(article.last_seen_at, seen_at)
     if after is None:
         _schedule(article, capture, seen_at)
         record_present(session, article, seen_at, run_id)
 
-    if before is not None and before.content.content_hash == digest:
-        before.last_seen_at = max(before.last_seen_at, seen_at)
-        return StoreResult(Outcome.UNCHANGED, article.id, before.number, before.content_id)
-    if after is not None and after.content.content_hash == digest:
-        after.first_seen_at = seen_at
-        return StoreResult(Outcome.UNCHANGED, article.id, after.number, after.content_id)
+    if before is not None and before[1] == fields.digest:
+        before[0].last_seen_at = max(before[0].last_seen_at, seen_at)
+        return StoreResult(Outcome.UNCHANGED, article.id, before[0].number, before[0].content_id)
+    if after is not None and after[1] == fields.digest:
+        after[0].first_seen_at = seen_at
+        return StoreResult(Outcome.UNCHANGED, article.id, after[0].number, after[0].content_id)
 
-    content = _content(session, capture, digest, seen_at)
-    duplicate = session.scalar(
-        select(func.count()).select_from(Version).where(Version.content_id == content.id, Version.article_id != article.id)
+    content_id, content_is_new = _content(session, capture, fields, seen_at)
+    # New content cannot be shared yet; only a content row that already existed may be a republished story.
+    duplicate = not content_is_new and bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Version)
+            .where(Version.content_id == content_id, Version.article_id != article.id)
+        )
     )
     snapshot = _snapshot(session, capture.page, run_id) if capture.page else None
     if after is not None:
-        _shift_up(session, [v for v in versions if v.number >= after.number])
+        _shift_up(session, [v for v, _ in timeline if v.number >= after[0].number])
     version = Version(
         article_id=article.id,
-        number=after.number - 1 if after is not None else len(versions) + 1,
-        content_id=content.id,
-        snapshot_id=snapshot.id if snapshot else None,
+        number=after[0].number - 1 if after is not None else len(timeline) + 1,
+        content_id=content_id,
+        snapshot=snapshot,
         crawl_run_id=run_id,
         url=capture.url,
         extraction=capture.extraction,
@@ -175,7 +182,44 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         article.canonical_url = capture.url
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
-    return StoreResult(outcome, article.id, version.number, content.id, duplicate=bool(duplicate))
+    return StoreResult(outcome, article.id, version.number, content_id, duplicate=duplicate)
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """A capture's text fields as they are stored, and the content hash they make
+    (normalised once: hashing and storing share the work)."""
+
+    title: str
+    lead: str
+    body_text: str
+    author: str
+    digest: str
+
+    @classmethod
+    def of(cls, capture: ArticleCapture) -> _Fields:
+        title, author = normalise_line(capture.title), normalise_line(capture.author)
+        lead, body_text = normalise_text(capture.lead), normalise_text(capture.body_text)
+        digest = normalised_content_hash(
+            title=title,
+            lead=lead,
+            body_text=body_text,
+            author=author,
+            published_at=capture.published_at,
+            attachment_digests=[a.hash_token() for a in capture.attachments],
+        )
+        return cls(title, lead, body_text, author, digest)
+
+
+def _timeline(session: Session, article_id: int) -> list[tuple[Version, str]]:
+    """The article's versions in order, each with its content hash (not the whole content row)."""
+    rows = session.execute(
+        select(Version, Content.content_hash)
+        .join(Content, Content.id == Version.content_id)
+        .where(Version.article_id == article_id)
+        .order_by(Version.number)
+    )
+    return [(version, digest) for version, digest in rows]
 
 
 def _shift_up(session: Session, versions: list[Version]) -> None:
@@ -206,17 +250,6 @@ def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> N
         article.last_modified = headers.get("last-modified")
 
 
-def _hash(capture: ArticleCapture) -> str:
-    return content_hash(
-        title=capture.title,
-        lead=capture.lead,
-        body_text=capture.body_text,
-        author=capture.author,
-        published_at=capture.published_at,
-        attachment_digests=[a.hash_token() for a in capture.attachments],
-    )
-
-
 def _latest_version(article_id: int) -> Select[tuple[Version]]:
     return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
 
@@ -240,8 +273,12 @@ def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: d
     return article, True
 
 
-def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime) -> None:
-    alias = session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
+def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime, *, known_article: bool) -> None:
+    alias = (
+        session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
+        if known_article
+        else None
+    )
     if alias is None:
         session.add(ArticleUrl(article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at))
     else:
@@ -263,45 +300,46 @@ def _resolve_missing_attachments(session: Session, capture: ArticleCapture, late
             ref.sha256 = known[ref.url]
 
 
-def _insert_ignore(session: Session, model: type, values: dict[str, Any], key: str) -> None:
+def _insert_ignore(session: Session, model: Any, values: dict[str, Any], key: str) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING: the new row's id, None when the key existed."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]).returning(model.id)
+    return session.execute(statement).scalar()
 
 
-def _content(session: Session, capture: ArticleCapture, digest: str, seen_at: datetime) -> Content:
-    existing = session.scalar(select(Content).where(Content.content_hash == digest))
+def _content(session: Session, capture: ArticleCapture, fields: _Fields, seen_at: datetime) -> tuple[int, bool]:
+    """The id of the content row with this hash, and whether this call created it."""
+    existing = session.scalar(select(Content.id).where(Content.content_hash == fields.digest))
     if existing is not None:
-        return existing
+        return existing, False
     values = {
-        "content_hash": digest,
+        "content_hash": fields.digest,
         "hash_scheme": HASH_SCHEME,
-        "title": normalise_line(capture.title),
-        "lead": normalise_text(capture.lead),
-        "body_text": normalise_text(capture.body_text),
+        "title": fields.title,
+        "lead": fields.lead,
+        "body_text": fields.body_text,
         "body_html": capture.body_html,
-        "author": normalise_line(capture.author),
+        "author": fields.author,
         "published_at": capture.published_at,
         "images": [_image(session, image, seen_at) for image in capture.images],
         "created_at": seen_at,
     }
-    _insert_ignore(session, Content, values, "content_hash")
-    content = session.scalars(select(Content).where(Content.content_hash == digest)).one()
-    index_content(session, content)
-    if not content.attachments:
-        for position, ref in enumerate(capture.attachments):
-            session.add(
-                ContentAttachment(
-                    content_id=content.id,
-                    position=position,
-                    url=ref.url,
-                    title=normalise_line(ref.title),
-                    attachment_id=_attachment_id(session, ref, seen_at),
-                )
+    content_id = _insert_ignore(session, Content, values, "content_hash")
+    if content_id is None:  # another crawl committed the same content a moment ago
+        return session.scalars(select(Content.id).where(Content.content_hash == fields.digest)).one(), False
+    index_inserted_content(session, content_id, fields.title, fields.lead, fields.body_text)
+    for position, ref in enumerate(capture.attachments):
+        session.add(
+            ContentAttachment(
+                content_id=content_id,
+                position=position,
+                url=ref.url,
+                title=normalise_line(ref.title),
+                attachment_id=_attachment_id(session, ref, seen_at),
             )
-        session.flush()
-        session.refresh(content, ["attachments"])
-    return content
+        )
+    return content_id, True
 
 
 def _image(session: Session, image: Image, seen_at: datetime) -> dict[str, Any]:
@@ -343,8 +381,7 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         source=page.source,
         crawl_run_id=run_id,
     )
-    session.add(snapshot)
-    session.flush()
+    session.add(snapshot)  # flushed with its version
     return snapshot
 
 
