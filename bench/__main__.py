@@ -4,7 +4,7 @@
     python -m bench              # default size (< 10 minutes on 2 cores), writes docs/benchmarks.md
     python -m bench --size small --only throughput,recrawl --out /tmp/b.md
 
-Measures: throughput (1), recrawl (2-3: recrawl cost, archive growth), store (4: store cost at
+Measures: throughput (1), paced (1b: at the project's concurrency, portal 100 ms away), recrawl (2-3: recrawl cost, archive growth), store (4: store cost at
 1,000 and 100,000 articles), memory (5), search (6, from bench/search_bench.py), profile.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from archive.db import PROJECT_ROOT
 from bench.common import Bench, Row, Section
-from bench.measures import memory, recrawl, throughput
+from bench.measures import memory, paced, recrawl, throughput
 from bench.profile import profile
 from bench.report import machine, print_table, render
 from bench.search_latency import search
@@ -30,6 +30,7 @@ from bench.store_cost import store_cost
 
 MEASURES: dict[str, Callable[[Bench], Section]] = {
     "throughput": throughput,
+    "paced": paced,
     "recrawl": recrawl,
     "store": store_cost,
     "memory": memory,

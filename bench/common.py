@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,24 +62,50 @@ class Bench:
 
 
 @contextmanager
-def serve(portal: Portal) -> Iterator[FixtureServer]:
+def serve(portal: Portal, latency: float = 0.0) -> Iterator[FixtureServer]:
+    """The portal on 127.0.0.1; with ``latency``, every answer takes that many seconds
+    (the server is threaded: waiting requests do not hold each other up)."""
     with FixtureServer() as server:
-        portal.install(server)
+        portal.install(_Latent(server, latency) if latency else server)
         yield server
 
 
+class _Latent:
+    """A FixtureServer whose routes answer after a delay, as a remote portal does."""
+
+    def __init__(self, server: FixtureServer, latency: float) -> None:
+        self._server, self._latency = server, latency
+
+    def route(self, key: str, handler: Any) -> None:
+        def slow(*args: Any) -> Any:
+            time.sleep(self._latency)
+            return handler(*args)
+
+        self._server.route(key, slow)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+
 def crawl(
-    portal: Portal, server: FixtureServer, database_url: str | None, **args: str
+    portal: Portal,
+    server: FixtureServer,
+    database_url: str | None,
+    settings: dict[str, str] | None = None,
+    **args: str,
 ) -> tuple[CrawlResult, int]:
     """One crawl of ``portal`` (the bare spider when ``database_url`` is None), and how many
     requests the portal answered."""
     server.reset()
     if database_url is None:
         argv = scrapy_argv(
-            spider=None, mirror=server.url, args={"start": portal.start_url(), "family": portal.family}
+            spider=None,
+            mirror=server.url,
+            args={"start": portal.start_url(), "family": portal.family},
+            settings=settings,
         )
     else:
-        argv = scrapy_argv(spider=portal.spider, mirror=server.url, args=args)
+        argv = scrapy_argv(spider=portal.spider, mirror=server.url, args=args, settings=settings)
     result = run_crawl(argv, database_url=database_url)
     if errors := result.stats.get("log_count/ERROR"):
         raise RuntimeError(

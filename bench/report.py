@@ -106,7 +106,8 @@ def render(
         + f" in {seconds / 60:.1f} minutes. "
         "Rerun it to replace this file; `python -m bench --help` lists the sizes and measures. "
         "Numbers from a shared or busy machine vary from run to run: the ratios are measured in the "
-        "same run, side by side, and CPU time per page does not depend on other load.",
+        "same run, side by side, and CPU time per page depends much less on other load than pages "
+        "per second.",
         "",
         "## Machine",
         "",

@@ -47,6 +47,7 @@ def test_bench_runs_every_measure_at_tiny_size(tmp_path: Path) -> None:
         "## Machine",
         "## Results",
         "bare Scrapy spider",
+        "1b. Crawl throughput at the project's crawl settings",
         "recrawl requests",
         "bytes per article",
         "unchanged recrawl(s) add",
