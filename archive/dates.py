@@ -9,7 +9,12 @@ Liferay article            ``17/01/2024 08:46    86`` (86 is the view count)
 Liferay listing            ``03/04/2020 | 10:36 PM``
 Báo Sóc Trăng              ``09:19 04/01/2017`` (time before the date)
 SharePoint-style           ``Đăng ngày 17 - 05 - 2024``
+Joomla, WordPress          ``12 Tháng 3 2024``, ``17 Tháng Năm, 2024``
+Official letters           ``ngày 5 tháng Ba năm 2024``
 =========================  =============================================
+
+A month may be named by number or word ("Ba", "Mười Hai", "Giêng", "Chạp");
+those layouts are read on folded text, so "thang" without marks works too.
 
 Body text names dates without a year ("Sáng ngày 08/7"); those are never taken.
 A candidate is a date together with the time that touches it; if any part is
@@ -23,7 +28,7 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from archive.normalise import normalise_line
+from archive.normalise import fold, normalise_line
 
 __all__ = ["VN_TZ", "parse_vn_datetime", "to_utc"]
 
@@ -49,6 +54,18 @@ _PATTERNS = (
     re.compile(rf"{_DMY}(?:{_GLUE}(?:lúc\s*)?{_TIME}{_GMT})?"),
     re.compile(rf"{_TIME}{_GLUE}(?:(?:ngày|Ngày)\s*)?{_DMY}{_GMT}"),
 )
+_MONTH_NAMES = {
+    "gieng": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6,
+    "bay": 7, "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12
+}
+# Searched in the folded text, which is lowercase: only the time and the offset ignore case.
+# "năm" is both May and the year's label: May only before a comma or that label ("17 Tháng Năm,
+# 2024"), since news prose says "8 tháng năm 2025" for the first eight months of 2025.
+_NAMED = re.compile(
+    r"(?<!\d)(?P<d>\d{1,2})\s*thang\s*"
+    r"(?P<m>\d{1,2}|muoi mot|muoi hai|muoi|mot|gieng|hai|ba|tu|bon|nam(?=\s*(?:,|nam))|sau|bay|tam|chin|chap)"
+    rf"\s*(?:,|nam)?\s*(?P<y>\d{{4}})(?!\d)(?:{_GLUE}(?:luc\s*)?(?i:{_TIME}{_GMT}))?"
+)
 _OFFSET = re.compile(r"([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
@@ -60,8 +77,11 @@ def parse_vn_datetime(text: str) -> datetime | None:
     Vietnamese wall time. Returns None when no candidate is valid.
     """
     text = normalise_line(text)  # NFD input, entities, NBSP between date and time
+    folded = fold(text)
+    if len(folded) != len(text):  # a rare character folded to two ("ß"): positions would not agree
+        folded = ""
     pos = 0
-    while match := _next_candidate(text, pos):
+    while match := _next_candidate(text, folded, pos):
         if (found := _build(match)) is not None:
             return found
         pos = match.end()
@@ -76,10 +96,12 @@ def to_utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def _next_candidate(text: str, pos: int) -> re.Match[str] | None:
-    """The leftmost match of any layout at or after ``pos``; layouts cannot start
-    at the same character, so ties do not arise."""
+def _next_candidate(text: str, folded: str, pos: int) -> re.Match[str] | None:
+    """The leftmost match of any layout at or after ``pos`` (month names in ``folded``,
+    which has the same positions); layouts cannot start at the same character, so ties do not arise."""
     found = [m for p in _PATTERNS if (m := p.search(text, pos))]
+    if named := _NAMED.search(folded, pos):
+        found.append(named)
     return min(found, key=lambda m: m.start(), default=None)
 
 
@@ -92,10 +114,14 @@ def _build(match: re.Match[str]) -> datetime | None:
         hour = _hour(g["H"], g.get("ap"))
         zone = _zone(g.get("gmt") or g.get("iso"))
         minute, second = int(g["M"] or 0), int(g["S"] or 0)
-        stamp = datetime(year, int(g["m"]), int(g["d"]), hour, minute, second, tzinfo=zone)
+        stamp = datetime(year, _month(g["m"]), int(g["d"]), hour, minute, second, tzinfo=zone)
     except ValueError:
         return None
     return stamp.astimezone(VN_TZ)
+
+
+def _month(month: str) -> int:
+    return int(month) if month.isdigit() else _MONTH_NAMES[month]
 
 
 def _hour(hour: str | None, meridiem: str | None) -> int:

@@ -1,6 +1,6 @@
 """Turning an article's body element into what the archive stores.
 
-Shared by every family and by the generic extractor (crawler/fallback.py): given
+Shared by every family and by the generic extractor (crawler/fallback/): given
 the element a family's selectors found, produce paragraph text (loose text beside
 paragraphs included, counter lines dropped, table numbers kept), cleaned HTML, the
 signature, images with captions and attachment links. docs/extraction.md lists

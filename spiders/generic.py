@@ -5,7 +5,7 @@
         [-a site=thanhhoa_dongson] [-a max_pages=50]
 
 Links on the start host whose URL matches ``article_pattern`` (``re.search`` on the whole
-URL) are articles, read by the generic extractor (crawler/fallback.py) and stored with
+URL) are articles, read by the generic extractor (crawler/fallback/) and stored with
 ``extraction="fallback"``: the archive keeps two values, "family" for a family's own
 selectors and "fallback" for the generic extractor, whichever spider ran it. The run's
 ``fallbacks`` count stays 0: it counts families falling back (a health warning), and this

@@ -60,6 +60,24 @@ PARSED = [
     ("01/01/1990", vn(1990, 1, 1)),
     ("31/12/2100", vn(2100, 12, 31)),
     ("29/02/2024", vn(2024, 2, 29)),
+    # month names (Joomla, WordPress, official letters): a number or a word after "tháng"
+    ("12 Tháng 3 2024", vn(2024, 3, 12)),
+    ("ngày 5 tháng Ba năm 2024", vn(2024, 3, 5)),
+    ("Thứ hai, 12 tháng 3, 2024", vn(2024, 3, 12)),
+    ("Ngày đăng: Thứ Ba, 12 Tháng 3 2024 08:30", vn(2024, 3, 12, 8, 30)),
+    ("17 Tháng Năm, 2024", vn(2024, 5, 17)),
+    ("ngày 5 tháng Năm năm 2024", vn(2024, 5, 5)),
+    ("Hà Nội, ngày 12 tháng 03 năm 2024", vn(2024, 3, 12)),
+    ("04 THÁNG MƯỜI HAI 2023", vn(2023, 12, 4)),
+    ("15 tháng Mười Một 2023 lúc 10h30", vn(2023, 11, 15, 10, 30)),
+    ("ngày 10 tháng Mười năm 2023", vn(2023, 10, 10)),
+    ("ngày 1 tháng Giêng năm 2024", vn(2024, 1, 1)),
+    ("20 tháng Chạp 2023", vn(2023, 12, 20)),
+    ("3 tháng Tư 2024 | 10:36 PM", vn(2024, 4, 3, 22, 36)),
+    ("12 tháng 3, 2024, 02:51 (GMT+0)", vn(2024, 3, 12, 9, 51)),
+    ("12 thang 3 2024", vn(2024, 3, 12)),
+    ("12 tháng 3 2024, cập nhật 17/05/2024", vn(2024, 3, 12)),
+    ("31 tháng 2 2024 rồi 01/03/2024", vn(2024, 3, 1)),
 ]
 
 NOT_PARSED = [
@@ -80,6 +98,15 @@ NOT_PARSED = [
     "Điện thoại: 0299.3822339",
     "Lượt xem: 400",
     "17/01/2024 08:46 GMT+15",
+    "ngày 5 tháng 3",
+    "tháng 3 năm 2024",
+    "31 tháng 2 năm 2024",
+    "12 tháng 13 năm 2024",
+    "12 tháng Mười Ba năm 2024",
+    "12 tháng 3 năm 1989",
+    # "8 tháng năm 2025" is news prose for "the 8 months of 2025", not 8 May
+    "Theo Sở Công Thương, 8 tháng năm 2025, kim ngạch xuất khẩu rau quả ước đạt 310 triệu USD",
+    "10 tháng năm 2023, kim ngạch xuất khẩu cá tra tăng",
 ]
 
 
@@ -105,7 +132,8 @@ def test_rejects(text: str) -> None:
 def test_round_trips_every_layout(moment: datetime) -> None:
     expected = moment.replace(microsecond=0, tzinfo=VN_TZ)
     d, t = moment.strftime("%d/%m/%Y"), moment.strftime("%H:%M:%S")
-    for text in (f"Cập nhật ngày: {d} {t}", f"{t} {d}", f"{moment:%Y-%m-%d}T{t}+07:00"):
+    month_named = f"ngày {moment.day} tháng {moment.month} năm {moment.year} {t}"
+    for text in (f"Cập nhật ngày: {d} {t}", f"{t} {d}", f"{moment:%Y-%m-%d}T{t}+07:00", month_named):
         assert parse_vn_datetime(text) == expected
 
 
