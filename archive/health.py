@@ -5,17 +5,23 @@ Also the bookkeeping the crawl service (crawler/service.py) needs for runs whose
 its time limit, killed, or dead before its spider opened).
 
 The health rule compares a site's last finished run with its previous runs
-(docs/service.md):
+(docs/reliability.md has the thresholds and why):
 
 - ``failing``: the last run failed or timed out, fetched no pages, or saw no
   articles where one of the previous runs saw some;
-- ``warning``: the last run was interrupted, had errors, or read most of its
-  articles with the fallback extractor (the family selectors no longer fit);
+- ``warning``: the last run was interrupted, had errors, saw under half the
+  median of its previous runs' articles, read most of its articles (or a spike
+  of them against its history) with the fallback extractor, met challenge pages,
+  truncated or mis-decoded pages, DNS or TLS failures, or had more than a fifth
+  of its requests fail (5xx, error pages, network errors);
 - ``ok`` otherwise, ``unknown`` for a site never crawled.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,14 +33,27 @@ from sqlalchemy.orm import Session
 from archive.models import CrawlRun, Site
 from archive.store import finish_run, now_utc, start_run
 
+logger = logging.getLogger(__name__)
+
 #: APScheduler's job store table in the archive database: one row per scheduled site
 JOBS_TABLE = "apscheduler_jobs"
 #: how many earlier runs the last run is compared with
 HISTORY = 5
 #: more than this share of a run's articles read by the fallback extractor is a warning
 FALLBACK_SHARE = 0.5
+#: a fallback share at least this high, and over twice the median share of the previous runs, is a spike
+FALLBACK_SPIKE = 0.2
+#: a sharp drop: fewer articles seen than this share of the median of the previous finished runs ...
+DROP_SHARE = 0.5
+#: ... when that median is at least this many articles, over at least this many previous runs (the
+#: first runs of a site walk every listing; the incremental ones after them see much less)
+DROP_MIN_ARTICLES, DROP_MIN_RUNS = 10, 3
+#: more than this share of a run's requests failing is a warning (the share crawler/removal.py allows)
+FAILED_SHARE = 0.2
 #: stats the crawl process writes when its run starts, so a dead one can be told from a live one
 STAT_PID, STAT_HOST = "archive/pid", "archive/host"
+#: finish reason of a run settled because its process is gone
+DEAD_PROCESS = "crawl process gone before it ended its run"
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,15 @@ class RunSummary:
     #: articles the run came across: stored, unchanged, skipped as not due, or answered 304
     articles_seen: int
     log_path: str | None
+    #: from the Scrapy stats: requests made, and those that failed or answered pages refused as articles
+    requests: int = 0
+    failed_requests: int = 0
+    challenges: int = 0
+    truncated: int = 0
+    mis_decoded: int = 0
+    charset_repaired: int = 0
+    dns_errors: int = 0
+    tls_errors: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -67,11 +95,28 @@ class RunSummary:
         return cls(
             run.id, run.spider, run.started_at, run.finished_at, run.status, run.finish_reason, run.pages,
             run.new_articles, run.new_versions, run.unchanged, run.fallbacks, run.errors, seen, run.log_path,
+            **_stat_counts(stats),
         )
 
     def as_json(self) -> dict[str, Any]:
         out = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.__dict__.items()}
         return {**out, "duration": self.duration}
+
+
+def _stat_counts(stats: dict[str, Any]) -> dict[str, int]:
+    def get(key: str) -> int:
+        return int(stats.get(key) or 0)
+
+    exceptions = get("downloader/exception_count")
+    server_errors = sum(int(v or 0) for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
+    refused = sum(get(f"archive/{kind}") for kind in ("challenge", "error_page", "truncated", "mis_decoded"))
+    return {
+        "requests": get("downloader/response_count") + exceptions,
+        "failed_requests": exceptions + server_errors + refused,
+        "challenges": get("archive/challenge"), "truncated": get("archive/truncated"),
+        "mis_decoded": get("archive/mis_decoded"), "charset_repaired": get("archive/charset_repaired"),
+        "dns_errors": get("archive/dns_error"), "tls_errors": get("archive/tls_error"),
+    }
 
 
 @dataclass(frozen=True)
@@ -107,7 +152,7 @@ class SiteStatus:
 
 
 def assess(last: RunSummary | None, previous: Sequence[RunSummary]) -> Health:
-    """The health rule of the module docstring, for a last run and the runs before it."""
+    """The health rule of the module docstring, for a last run and the runs before it (newest first)."""
     if last is None:
         return Health("unknown", ("never crawled",))
     failing: list[str] = []
@@ -121,14 +166,58 @@ def assess(last: RunSummary | None, previous: Sequence[RunSummary]) -> Health:
     seen_before = max((run.articles_seen for run in previous), default=0)
     if last.articles_seen == 0 and seen_before > 0:
         failing.append(f"saw no articles (earlier runs saw up to {seen_before})")
+    elif drop := _sharp_drop(last, previous):
+        warning.append(drop)
     if last.errors:
         warning.append(f"{last.errors} errors")
-    stored = last.new_versions + last.unchanged
-    if last.fallbacks >= 2 and last.fallbacks > FALLBACK_SHARE * stored:
-        warning.append(f"{last.fallbacks} of {stored} articles read by the fallback extractor")
+    warning += _fallback_reasons(last, previous) + _page_reasons(last)
     if failing:
         return Health("failing", tuple(failing + warning))
     return Health("warning", tuple(warning)) if warning else Health("ok")
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _sharp_drop(last: RunSummary, previous: Sequence[RunSummary]) -> str | None:
+    finished = [run.articles_seen for run in previous if run.status == "finished"]
+    if len(finished) < DROP_MIN_RUNS or last.status != "finished":
+        return None
+    median = _median(finished)
+    if median >= DROP_MIN_ARTICLES and last.articles_seen < DROP_SHARE * median:
+        return f"saw {last.articles_seen} articles, under half the usual {median:g}"
+    return None
+
+
+def _fallback_share(run: RunSummary) -> float:
+    return run.fallbacks / max(run.new_versions + run.unchanged, 1)
+
+
+def _fallback_reasons(last: RunSummary, previous: Sequence[RunSummary]) -> list[str]:
+    stored = last.new_versions + last.unchanged
+    share = _fallback_share(last)
+    usual = _median([_fallback_share(run) for run in previous]) if len(previous) >= DROP_MIN_RUNS else None
+    if last.fallbacks >= 2 and share > FALLBACK_SHARE:
+        return [f"{last.fallbacks} of {stored} articles read by the fallback extractor"]
+    if usual is not None and last.fallbacks >= 3 and share >= FALLBACK_SPIKE and share > 2 * usual:
+        return [f"{last.fallbacks} of {stored} articles read by the fallback extractor (usually {usual:.0%})"]
+    return []
+
+
+def _page_reasons(last: RunSummary) -> list[str]:
+    """Pages refused or repaired, and requests that failed, as the Scrapy stats of the run tell."""
+    reasons = []
+    for count, what in ((last.challenges, "challenge pages (bot shield)"), (last.truncated, "truncated pages"),
+                        (last.mis_decoded, "mis-decoded pages (wrong charset)"),
+                        (last.dns_errors, "DNS lookup failures"), (last.tls_errors, "TLS failures")):
+        if count:
+            reasons.append(f"{count} {what}")
+    if last.requests and last.failed_requests > FAILED_SHARE * last.requests:
+        reasons.append(f"{last.failed_requests} of {last.requests} requests failed (5xx, error pages, network)")
+    return reasons
 
 
 def site_statuses(session: Session, sites: Iterable[str]) -> list[SiteStatus]:
@@ -186,6 +275,31 @@ def run_process(run: CrawlRun) -> tuple[str, int] | None:
     stats = run.stats or {}
     pid, host = stats.get(STAT_PID), stats.get(STAT_HOST)
     return (str(host), int(pid)) if pid and host else None
+
+
+def process_alive(where: tuple[str, int] | None) -> bool | None:
+    """True/False for a process on this machine; None when it ran elsewhere or did not say."""
+    if where is None or where[0] != socket.gethostname():
+        return None
+    try:
+        os.kill(where[1], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
+
+
+def settle_dead_runs(session: Session, site: str | None = None) -> list[int]:
+    """End as ``interrupted`` the open runs whose process is gone from this machine (kill -9, a
+    crash): the ids. Runs opened on another host, or by a live process, are left alone."""
+    settled = []
+    for run in open_runs(session, site):
+        if process_alive(run_process(run)) is False:
+            logger.warning("run %s of %s: its process is gone; now interrupted", run.id, run.spider)
+            settle_run(session, run, "interrupted", DEAD_PROCESS)
+            settled.append(run.id)
+    return settled
 
 
 def settle_run(session: Session, run: CrawlRun, status: str, reason: str) -> None:

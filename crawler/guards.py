@@ -7,10 +7,25 @@ answers with a 200 challenge page; ASP.NET answers a crash with a 200 or 500
 an article in the archive. The family parsers cannot be trusted to notice (the
 fallback extractor happily reads an error page), so every article response is
 classified here and its items dropped when it is not an article.
+
+Two failures look like an edited article, and would be stored as a false new version:
+
+* a page cut short that still parses. Scrapy notices lost data only when a
+  Content-Length was sent; a close-delimited response cut short, or a server
+  that crashed mid-render and ended its response properly, arrives as a
+  shorter page. An HTML article page without ``</body>`` or ``</html>`` in its
+  second half is ``truncated`` and refused.
+* a UTF-8 page decoded with the wrong charset (a header or meta saying
+  iso-8859-1/windows-1252): every accented letter changes, so the content hash
+  does. ``CharsetRepairMiddleware`` re-decodes as UTF-8 any page declared
+  otherwise whose bytes are valid multi-byte UTF-8 (``archive/charset_repaired``);
+  a page whose text still reads as UTF-8 mojibake ("Quáº£ng NgÃ£i") is
+  ``mis_decoded`` and refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -19,8 +34,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from parsel import Selector
+from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 from archive.capture import ArticleCapture
 from archive.normalise import fold
@@ -34,6 +50,8 @@ class PageKind(StrEnum):
     NOT_FOUND = "not_found"  # 404/410, or a 200 saying so (soft 404)
     CHALLENGE = "challenge"  # bot shield, captcha
     ERROR = "error_page"  # 5xx, or a 200 carrying a server error
+    TRUNCATED = "truncated"  # an HTML page without its end
+    MIS_DECODED = "mis_decoded"  # text that reads as UTF-8 decoded with a one-byte charset
 
 
 # Phrases, not words: "không tồn tại" alone is in real headlines ("doanh nghiệp không tồn tại tại địa chỉ").
@@ -51,7 +69,12 @@ CHALLENGE = (
 SERVER_ERROR = ("server error in", "runtime error", "service unavailable", "loi he thong", "an error occurred")
 #: a page whose own text is longer than this is an article that merely mentions a marker
 SHORT_PAGE = 3000
-HOME_PATHS = re.compile(r"^/?(default\.aspx|index\.(php|html?)|trang-chu|web/[^/]+/?(trang-chu)?)?/?$", re.I)
+#: UTF-8 Vietnamese read as windows-1252: "ả" → "áº£", "ư" → "Æ°", "đ" → "Ä‘", "à" → "Ã\xa0"
+MOJIBAKE = re.compile("[ÂÃÄÅÆ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                      "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|á[º»]")
+#: this many mojibake pairs make a page mis-decoded (one stray "Â\xa0" is a portal's own typo)
+MOJIBAKE_MIN = 3
+HOME_PATHS = re.compile(r"^/?(default\.aspx|index\.(php|html?)|trang-chu|web/[^/]+/?(trang-chu)?)?/?$", re.IGNORECASE)
 
 
 def classify(response: Response, request_meta: dict[str, Any] | None = None) -> PageKind:
@@ -66,7 +89,16 @@ def classify(response: Response, request_meta: dict[str, Any] | None = None) -> 
         return PageKind.NOT_FOUND
     if not isinstance(response, TextResponse):
         return PageKind.ARTICLE
+    if isinstance(response, HtmlResponse) and truncated(response.body):
+        return PageKind.TRUNCATED
     return _classify_text(response.selector)  # the spider's own parse of the page, not a second one
+
+
+def truncated(body: bytes) -> bool:
+    """An HTML page whose second half holds neither ``</body>`` nor ``</html>``: cut short
+    (lxml would close the tags and hand the spider a shorter article)."""
+    tail = body[len(body) // 2:].lower()
+    return b"</body" not in tail and b"</html" not in tail
 
 
 def _classify_text(page: Selector) -> PageKind:
@@ -78,6 +110,8 @@ def _classify_text(page: Selector) -> PageKind:
     short = len(text) < SHORT_PAGE
     folded = fold(text[:SHORT_PAGE * 2])
     raw = fold(page.get()[:20000]) if short else ""
+    if len(MOJIBAKE.findall(text[:SHORT_PAGE * 4])) >= MOJIBAKE_MIN:
+        return PageKind.MIS_DECODED
     if short and any(m in folded or m in raw for m in CHALLENGE):
         return PageKind.CHALLENGE
     if any(m in heading for m in SERVER_ERROR) or (short and any(m in folded for m in SERVER_ERROR)):
@@ -127,3 +161,77 @@ class PageGuardMiddleware:
             if self.crawler.stats:
                 self.crawler.stats.inc_value(f"archive/{kind}")
         return kind
+
+
+class CharsetRepairMiddleware:
+    """Downloader middleware: a page declared in a one-byte charset whose bytes are valid
+    multi-byte UTF-8 is UTF-8 (the reverse practically never happens by chance), so it is
+    re-decoded as such instead of becoming mojibake and a false new version."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CharsetRepairMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or response.body.isascii() or _is_utf8(response.encoding):
+            return response
+        try:
+            response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return response  # really in the charset it declares
+        logger.info("%s: declared %s, is UTF-8; read as UTF-8", response.url, response.encoding)
+        if self.crawler.stats:
+            self.crawler.stats.inc_value("archive/charset_repaired")
+        return response.replace(encoding="utf-8")
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+class NetworkFailureMiddleware:
+    """Downloader middleware: count DNS and TLS failures (``archive/dns_error``,
+    ``archive/tls_error``) for site health. Scrapy's own stats name them all
+    ``DownloadFailedError``; the cause is in the exception chain."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NetworkFailureMiddleware:
+        return cls(crawler)
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        kind = network_failure(exception)
+        if kind and self.crawler.stats:
+            self.crawler.stats.inc_value(f"archive/{kind}")
+
+
+def network_failure(exception: BaseException) -> str | None:
+    """``dns_error``, ``tls_error`` or None, from an exception and its causes."""
+    for exc in _causes(exception):
+        name = f"{type(exc).__module__}.{type(exc).__name__}"
+        if name.endswith("DNSLookupError"):
+            return "dns_error"
+        if name.startswith(("OpenSSL.", "ssl.")) or "certificate" in str(exc).lower():
+            return "tls_error"
+    return None
+
+
+def _causes(exception: BaseException, depth: int = 0) -> Iterator[BaseException]:
+    """The exception, its causes, and the reasons Twisted wraps (ResponseNeverReceived, ResponseFailed)."""
+    if depth > 8:
+        return
+    yield exception
+    for inner in (exception.__cause__, exception.__context__):
+        if inner is not None:
+            yield from _causes(inner, depth + 1)
+    for reason in getattr(exception, "reasons", None) or []:
+        if isinstance(getattr(reason, "value", None), BaseException):
+            yield from _causes(reason.value, depth + 1)

@@ -24,7 +24,8 @@ from crawler.incremental import ArchiveState, archive_state
 
 logger = logging.getLogger(__name__)
 
-#: a run is "normal" when at most this share of its requests failed (5xx, network, challenge, error pages)
+#: a run is "normal" when at most this share of its requests failed (5xx, network, challenge, error,
+#: truncated or mis-decoded pages)
 MAX_FAILURE_SHARE = 0.2
 
 
@@ -92,7 +93,7 @@ class RemovalMiddleware:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         ok = stats.get("downloader/response_status_count/200", 0)
         server_errors = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
-        failures = server_errors + stats.get("downloader/exception_count", 0) + stats.get("archive/challenge", 0) + \
-            stats.get("archive/error_page", 0)
+        failures = server_errors + stats.get("downloader/exception_count", 0) + sum(
+            stats.get(f"archive/{kind}", 0) for kind in ("challenge", "error_page", "truncated", "mis_decoded"))
         total = stats.get("downloader/response_count", 0) + stats.get("downloader/exception_count", 0)
         return reason == "finished" and ok > 0 and failures <= MAX_FAILURE_SHARE * max(total, 1)

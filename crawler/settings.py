@@ -29,6 +29,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.ConditionalRequestMiddleware": 560,
     # Failed checks of known articles, portals redirected away (sees 3xx before RedirectMiddleware).
     "crawler.removal.RemovalMiddleware": 700,
+    # A UTF-8 page declared as windows-1252 is read as UTF-8 (crawler/guards.py); both this and the
+    # removal checks must see the decompressed body, so decompression moves before them (from 590).
+    "crawler.guards.CharsetRepairMiddleware": 710,
+    # DNS and TLS failures counted for site health (archive/health.py), every attempt before retries.
+    "crawler.guards.NetworkFailureMiddleware": 730,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 720,
     # Last before the network: portal URLs everywhere else, mirror URLs on the wire.
     "crawler.middlewares.MirrorMiddleware": 950,
 }

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from archive.db import ArchiveDatabaseError
 
-COMMAND_MODULES = ("crawler.cli.crawl", "crawler.cli.schedule", "crawler.cli.query")
+COMMAND_MODULES = ("crawler.cli.crawl", "crawler.cli.schedule", "crawler.cli.query", "crawler.cli.health")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,9 @@
 """``scrapy crawl`` that checks the archive database first, so a wrong
-DATABASE_URL is one line on stderr and exit code 2, not a Twisted traceback."""
+DATABASE_URL is one line on stderr and exit code 2, not a Twisted traceback.
+
+It also ends, as ``interrupted``, the runs that crawls killed on this machine
+(kill -9, a crash, a reboot) left ``running``: without the crawl service, the
+next crawl is the first to notice."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import sys
 from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
+from sqlalchemy import Engine
 
-from archive.db import ArchiveDatabaseError, ensure_schema, make_engine
+from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
+from archive.health import settle_dead_runs
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 
@@ -22,6 +28,7 @@ class Command(ScrapyCrawl):
             try:
                 engine = make_engine(ArchiveConfig.from_settings(self.settings).database_url)
                 ensure_schema(engine)
+                _settle_dead_runs(engine)
                 engine.dispose()
             except ArchiveDatabaseError as exc:
                 print(f"error: {exc}", file=sys.stderr)
@@ -57,3 +64,8 @@ class Command(ScrapyCrawl):
         # A site that needs a browser, and none installed: the crawl did nothing (crawler/browser.py).
         if reason == BROWSER_MISSING:
             self.exitcode = 1
+
+
+def _settle_dead_runs(engine: Engine) -> None:
+    with session_factory(engine).begin() as session:
+        settle_dead_runs(session)
