@@ -22,6 +22,9 @@ class RawPage:
     body: bytes
     fetched_at: datetime
     source: str = "live"
+    #: where a web-archive capture was fetched from (``<replay>/<timestamp>id_/<url>``);
+    #: ``fetched_at`` is then the capture time, ``url`` the original URL
+    capture_url: str | None = None
 
 
 @dataclass

@@ -221,6 +221,8 @@ class Snapshot(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(16), default="live")
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    # Where a web-archive capture was replayed from (None for live fetches).
+    capture_url: Mapped[str | None] = mapped_column(Text, index=True)
 
 
 class Version(Base):

@@ -144,7 +144,8 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     article.last_seen_at = max(article.last_seen_at, seen_at)
     if after is None:
         _schedule(article, capture, seen_at)
-        record_present(session, article, seen_at, run_id)
+        if _proves_present(article, capture, seen_at):
+            record_present(session, article, seen_at, run_id)
 
     if before is not None and before[1] == fields.digest:
         before[0].last_seen_at = max(before[0].last_seen_at, seen_at)
@@ -242,9 +243,17 @@ def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: da
     return True
 
 
+def _proves_present(article: Article, capture: ArticleCapture, seen_at: datetime) -> bool:
+    """A live fetch clears failed checks; a web-archive capture only when it is newer than
+    the first of them (an old capture says nothing about the portal since)."""
+    live = capture.page is None or capture.page.source == "live"
+    return live or article.missing_since is None or seen_at > article.missing_since
+
+
 def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> None:
     article.next_check_at = next_check(capture.published_at or article.first_seen_at, seen_at)
-    if capture.page is not None and capture.page.status == 200:
+    # Validators belong to the portal's own answers: an archive's ETag means nothing to the portal.
+    if capture.page is not None and capture.page.status == 200 and capture.page.source == "live":
         headers = {k.lower(): v for k, v in capture.page.headers.items()}
         article.etag = headers.get("etag")
         article.last_modified = headers.get("last-modified")
@@ -379,6 +388,7 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         compression="zlib",
         body=zlib.compress(page.body, 6),
         source=page.source,
+        capture_url=page.capture_url,
         crawl_run_id=run_id,
     )
     session.add(snapshot)  # flushed with its version

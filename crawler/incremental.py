@@ -96,6 +96,12 @@ def full_depth(spider: Spider | None) -> bool:
     return getattr(spider, "depth", None) == "full"
 
 
+def backfilling(spider: Spider | None) -> bool:
+    """A web-archive backfill (``-a source=wayback``, crawler/wayback.py): an old capture is never
+    "not due", and an archive's answer says nothing about the portal today."""
+    return getattr(spider, "source", "live") == "wayback"
+
+
 class IncrementalMiddleware:
     """Spider middleware: skip articles that are not due, stop listings that hold nothing new."""
 
@@ -119,7 +125,7 @@ class IncrementalMiddleware:
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item_or_request in start:
             yield item_or_request
-        for request in self._due_rechecks():
+        for request in () if backfilling(self.crawler.spider) else self._due_rechecks():
             yield request
 
     def _due_rechecks(self) -> Iterator[Request]:
@@ -143,7 +149,8 @@ class IncrementalMiddleware:
             yield output
 
     def _filter(self, response: Response, outputs: list[Any]) -> Iterator[Any]:
-        if response.meta.get(META_KIND) != "listing" or full_depth(self.crawler.spider):
+        if response.meta.get(META_KIND) != "listing" or full_depth(self.crawler.spider) \
+                or backfilling(self.crawler.spider):
             yield from outputs
             return
         now = datetime.now(UTC)
@@ -174,7 +181,8 @@ class ConditionalRequestMiddleware:
 
     def process_request(self, request: Request) -> None:
         known = self.state.articles.get(request.meta.get(META_SOURCE_KEY) or "")
-        if known is None or full_depth(self.crawler.spider) or request.meta.get("archive_conditional") is False:
+        if known is None or full_depth(self.crawler.spider) or backfilling(self.crawler.spider) \
+                or request.meta.get("archive_conditional") is False:
             return
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1", "replace"))

@@ -20,7 +20,7 @@ from scrapy.http import Response
 from archive.removal import GonePolicy, declare_gone, mark_site_redirected, record_missing
 from crawler.families.base import META_KIND, META_SOURCE_KEY
 from crawler.guards import PageKind, classify
-from crawler.incremental import ArchiveState, archive_state
+from crawler.incremental import ArchiveState, archive_state, backfilling
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class RemovalMiddleware:
             self.crawler.stats.inc_value(f"archive/{key}")
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if backfilling(self.crawler.spider):  # an archive's 404 or redirect is not the portal's
+            return response
         kind = request.meta.get(META_KIND)
         if kind == "listing" and 300 <= response.status < 400:
             self._check_site_redirect(request, response)
@@ -74,7 +76,7 @@ class RemovalMiddleware:
             self.stat("site_redirected")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.state.site_id is None:
+        if self.state.site_id is None or backfilling(spider):
             return
         with self.state.sessions.begin() as session:
             if self.redirected_to:

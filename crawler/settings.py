@@ -25,6 +25,10 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Web-archive backfill (crawler/wayback.py): linked files asked of the archive, answers back under the
+    # original URL after redirects; the archive's 429/5xx wait (Retry-After, backoff) before RetryMiddleware.
+    "crawler.wayback.WaybackDownloaderMiddleware": 45,
+    "crawler.wayback.ArchiveBackoffMiddleware": 555,
     # Validators for known articles; a 304 never reaches the spider.
     "crawler.incremental.ConditionalRequestMiddleware": 560,
     # Failed checks of known articles, portals redirected away (sees 3xx before RedirectMiddleware).
@@ -40,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 SPIDER_MIDDLEWARES = {
+    # -a source=wayback: the archive's CDX listing instead of the site's listings (crawler/wayback.py).
+    "crawler.wayback.WaybackMiddleware": 960,
     # Error, soft-404 and challenge pages never become versions.
     "crawler.guards.PageGuardMiddleware": 100,
     # Skip articles not due for a re-check, stop listings that hold nothing new.
@@ -60,6 +66,19 @@ ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
 ARCHIVE_GONE_MIN_CHECKS = 3
 ARCHIVE_GONE_MIN_HOURS = 7 * 24
+# Backfill from a Wayback-compatible web archive (-a source=wayback; docs/web-archives.md). Defaults: the
+# Internet Archive; a pywb collection is http://host:port/<collection>/cdx and http://host:port/<collection>/.
+ARCHIVE_WAYBACK_CDX = "https://web.archive.org/cdx/search/cdx"
+ARCHIVE_WAYBACK_REPLAY = "https://web.archive.org/web/"
+# One shared public service: one request at a time, 1.5 s apart (about ±50%); 429/5xx/network errors
+# wait Retry-After, else 10 s doubling per attempt up to 10 min, 6 retries.
+ARCHIVE_WAYBACK_DELAY = 1.5
+ARCHIVE_WAYBACK_CONCURRENCY = 1
+ARCHIVE_WAYBACK_RETRIES = 6
+ARCHIVE_WAYBACK_BACKOFF = 10.0
+ARCHIVE_WAYBACK_BACKOFF_MAX = 600.0
+# Captures per CDX page (the Internet Archive pages with a resume key beyond it).
+ARCHIVE_WAYBACK_CDX_LIMIT = 5000
 # Log file of this crawl, linked from its crawl_run row (set by the crawl service; else LOG_FILE).
 ARCHIVE_LOG_PATH = None
 

@@ -118,6 +118,7 @@ class GenericSpider(PortalSpider):
     ) -> tuple[str, re.Pattern[str], int, str]:
         """The parsed ``-a`` arguments (start URL, pattern, page limit, site name), or
         :class:`GenericArgumentError` saying what to pass: callable before a crawl starts."""
+        super().check_arguments(**_)  # source, since, until, mirror
         url = _parse_start_url(start_url)
         return (
             url,
@@ -175,6 +176,11 @@ class GenericSpider(PortalSpider):
         if len(key) > MAX_KEY:
             key = f"{key[: MAX_KEY - 21]}~{hashlib.sha1(key.encode()).hexdigest()[:20]}"
         return key
+
+    def is_site_article_url(self, url: str) -> bool:
+        """For the web-archive backfill: a page on the start host matching ``article_pattern``
+        (every URL has a source key here, so the base rule would take every capture)."""
+        return urlsplit(url).hostname == self.host and bool(self.article_pattern.search(url))
 
     def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
         found = extract_generic(response.text, response.url) if isinstance(response, TextResponse) else None

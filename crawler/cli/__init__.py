@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 from archive.db import ArchiveDatabaseError
 
-COMMAND_MODULES = ("crawler.cli.crawl", "crawler.cli.schedule", "crawler.cli.query", "crawler.cli.health")
+COMMAND_MODULES = (
+    "crawler.cli.crawl",
+    "crawler.cli.schedule",
+    "crawler.cli.query",
+    "crawler.cli.health",
+    "crawler.cli.warc",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

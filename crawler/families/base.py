@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
+#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source"}
+META_CAPTURE = "archive_capture"
+#: where a crawl reads the portal from: the portal itself, or its captures in a web archive
+SOURCES = ("live", "wayback")
 
 
 class PortalSpider(scrapy.Spider):
@@ -43,10 +47,28 @@ class PortalSpider(scrapy.Spider):
     # (crawler/browser.py, docs/browser.md). Everything else stays plain HTTP.
     browser_for: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, *args: Any, mirror: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, mirror: str | None = None, source: str = "live", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: read by crawler.middlewares.MirrorMiddleware
         self.mirror = mirror.rstrip("/") if mirror else None
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        #: "wayback": backfill from web-archive captures (crawler/wayback.py; ``since``, ``until``,
+        #: ``wayback`` arguments are read there)
+        self.source = source
+
+    @classmethod
+    def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
+                        mirror: str | None = None, **_: Any) -> None:
+        """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
+        from crawler.wayback_cdx import cdx_day
+
+        if source not in SOURCES:
+            raise ValueError(f"-a source must be one of {', '.join(SOURCES)}, not {source!r}")
+        if source == "wayback" and mirror:
+            raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
+                             "another archive with -a wayback=<pywb collection URL> instead")
+        cdx_day(since), cdx_day(until)
 
     @classmethod
     def site_info(cls) -> SiteInfo:
@@ -94,6 +116,12 @@ class PortalSpider(scrapy.Spider):
         """The article's identity within this site, from its URL (None if the URL carries none)."""
         raise NotImplementedError
 
+    def is_site_article_url(self, url: str) -> bool:
+        """An article page of this site, by its URL alone: the web-archive backfill picks the
+        captures to fetch with it, where no listing vouches for a link. A family whose
+        ``source_key`` also names pages that are not articles narrows it."""
+        return self.source_key(url) is not None
+
     def parse_listing(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError
 
@@ -112,8 +140,13 @@ class PortalSpider(scrapy.Spider):
         headers = {
             k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
         }
+        # A web-archive capture is an observation of the page at its capture time, not now.
+        capture = response.request.meta.get(META_CAPTURE) if response.request is not None else None
         return RawPage(
-            url=response.url, status=response.status, headers=headers, body=response.body, fetched_at=datetime.now(UTC)
+            url=response.url, status=response.status, headers=headers, body=response.body,
+            fetched_at=capture["captured_at"] if capture else datetime.now(UTC),
+            source=capture["source"] if capture else "live",
+            capture_url=capture["capture_url"] if capture else None,
         )
 
     def capture(

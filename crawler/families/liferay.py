@@ -159,6 +159,10 @@ class LiferaySpider(PortalSpider):
     def is_article_url(self, url: str) -> bool:
         return urlsplit(url).hostname == self.host and is_liferay_article_url(url)
 
+    def is_site_article_url(self, url: str) -> bool:
+        # source_key alone takes any page with a bare numeric query (?123) for an article.
+        return self.is_article_url(url)
+
     # -- article ---------------------------------------------------------------------
 
     def source_key(self, url: str) -> str | None:

@@ -193,6 +193,9 @@ class NewspaperSpider(PortalSpider):
     def is_article_url(self, url: str) -> bool:
         return self.on_site(url) and era_of(url) is not None
 
+    def is_site_article_url(self, url: str) -> bool:
+        return self.is_article_url(url) and self.source_key(url) is not None
+
     def source_key(self, url: str) -> str | None:
         return article_key(url) if self.on_site(url) else None
 

@@ -83,6 +83,10 @@ class Qni2025Family(_Base):
         path = urlsplit(url).path
         return self.is_qni2025_url(url) and slug_of(path) is not None
 
+    def is_site_article_url(self, url: str) -> bool:
+        # Cooperative: a site that also runs another family (quangngai: Liferay) adds its articles.
+        return self.is_qni2025_article(url) or super().is_site_article_url(url)
+
     def qni2025_source_key(self, url: str) -> str | None:
         parts = urlsplit(url)
         slug = slug_of(parts.path)

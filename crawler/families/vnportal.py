@@ -152,6 +152,11 @@ class VnPortalSpider(PortalSpider):
         on_portal = host == self.domain or host.endswith("." + self.domain)
         return on_portal and self.source_key(url) is not None
 
+    def is_site_article_url(self, url: str) -> bool:
+        # Every sub-site shares the domain: a web archive lists them all, a listing only its own.
+        key = self.source_key(url) if self.is_article_url(url) else None
+        return key is not None and key.split("/", 1)[0] == str(self.sid)
+
     def _next_page(self, response: Response) -> FormRequest | None:
         """The postback for the page after this one, if the pager offers it."""
         page = int(response.meta.get(META_PAGE, 1))

@@ -215,3 +215,33 @@ def test_a_capture_between_two_versions_with_a_third_text_is_a_version_between(s
     result = store(sessions, capture("B", at=T0 + 5 * day))
     assert result.version_number == 2
     assert [body for _, body, _, _ in history(sessions)] == ["A", "B", "C"]
+
+
+def wayback(cap: ArticleCapture) -> ArticleCapture:
+    assert cap.page is not None
+    page = dataclasses.replace(cap.page, source="wayback", headers={"ETag": '"archive-etag"'},
+                               capture_url=f"http://archive/web/2026id_/{cap.url}")
+    return dataclasses.replace(cap, page=page)
+
+
+def test_a_capture_from_before_the_failed_checks_does_not_revive_a_gone_article(sessions) -> None:
+    day = timedelta(days=1)
+    store(sessions, capture("A", at=T0))
+    with sessions.begin() as session:
+        article = session.scalars(select(Article)).one()
+        article.status, article.missing_since, article.missing_checks = "gone", T0 + 20 * day, 3
+    store(sessions, wayback(capture("A", at=T0 + 10 * day)))  # newer than every version, older than the checks
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        assert (article.status, article.missing_checks) == ("gone", 3)
+    store(sessions, wayback(capture("A", at=T0 + 30 * day)))  # the archive saw it after our checks failed
+    with sessions() as session:
+        assert session.scalars(select(Article)).one().status == "live"
+
+
+def test_an_archive_etag_is_never_sent_to_the_portal(sessions) -> None:
+    store(sessions, wayback(capture("A", at=T0)))
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        assert (article.etag, article.last_modified) == (None, None)
+        assert session.scalars(select(Snapshot)).one().capture_url.startswith("http://archive/")
