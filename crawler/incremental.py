@@ -1,7 +1,9 @@
 """Incremental crawling: a scheduled run costs little when little changed.
 
 * Listings are walked newest first, and a listing stops at the first page
-  whose articles are all archived already (their pagination is dropped).
+  whose articles are all archived already (their pagination is dropped) —
+  unless the site's last run was cut short or gave up on pages, which may
+  have left newer articles unseen further down the listing.
 * Known articles are fetched only when due (``article.next_check_at``, set by
   the store from the article's age: archive/ladder.py). Due articles that no
   listing shows any more are requested directly at the start of the run.
@@ -30,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, session_factory
-from archive.models import Article, Site
+from archive.models import Article, CrawlRun, Site
 from archive.store import touch_unchanged
 from crawler.config import ArchiveConfig
 from crawler.families.base import META_KIND, META_SOURCE_KEY
@@ -49,6 +51,11 @@ class Known:
         return self.next_check_at is None or self.next_check_at <= now
 
 
+#: stats of a run that may have missed listing pages or articles (gave up after retries, error pages)
+INCOMPLETE_MARKS = ("retry/max_reached", "archive/error_page", "archive/challenge", "archive/truncated",
+                    "archive/mis_decoded")
+
+
 class ArchiveState:
     """What the archive knows about one site's articles, loaded once per crawl."""
 
@@ -56,6 +63,8 @@ class ArchiveState:
         self.sessions = sessions
         self.site_id: int | None = None
         self.articles: dict[str, Known] = {}
+        #: listings may stop early only after a complete run: see previous_run_complete()
+        self.stop_listings = True
 
     def load(self, site_name: str) -> None:
         with self.sessions() as session:
@@ -65,13 +74,35 @@ class ArchiveState:
                        Article.last_modified).where(Article.site_id == self.site_id)
             )
             self.articles = {key: Known(url, due, etag, modified) for key, url, due, etag, modified in rows}
+            self.stop_listings = previous_run_complete(session, self.site_id)
         logger.info("Archive knows %d articles of %s", len(self.articles), site_name)
+        if not self.stop_listings:
+            logger.info("The last run of %s did not finish cleanly: walking every listing page", site_name)
 
     def not_modified(self, source_key: str, seen_at: datetime) -> bool:
         if self.site_id is None:
             return False
         with self.sessions.begin() as session:
             return touch_unchanged(session, self.site_id, source_key, seen_at)
+
+
+def previous_run_complete(session: Session, site_id: int | None) -> bool:
+    """Whether the site's last ended run finished and lost no page. A listing stops at its first
+    page of known articles, which is only safe when the run before walked on as far as it had
+    to: a run killed, timed out or given up on a listing page after storing page 1's articles
+    would otherwise hide page 2's from every later run."""
+    if site_id is None:
+        return True
+    last = session.execute(
+        select(CrawlRun.status, CrawlRun.stats)
+        .where(CrawlRun.site_id == site_id, CrawlRun.status != "running")
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return True  # first crawl: nothing is known, so nothing stops early anyway
+    status, stats = last
+    return status == "finished" and not any((stats or {}).get(mark) for mark in INCOMPLETE_MARKS)
 
 
 _states: dict[int, ArchiveState] = {}
@@ -156,7 +187,7 @@ class IncrementalMiddleware:
         now = datetime.now(UTC)
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(META_KIND) == "article"]
         known = [r for r in articles if r.meta.get(META_SOURCE_KEY) in self.state.articles]
-        nothing_new = bool(articles) and len(known) == len(articles)
+        nothing_new = bool(articles) and len(known) == len(articles) and self.state.stop_listings
         for output in outputs:
             if isinstance(output, Request) and output.meta.get(META_KIND) == "listing" and nothing_new:
                 self.stat("listing_stopped")

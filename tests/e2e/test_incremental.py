@@ -104,3 +104,31 @@ def test_conditional_recheck_counts_304_and_stores_nothing(portal: FixtureServer
     assert stats.get("archive/not_modified") == 1
     after = query(db_url, "SELECT last_seen_at FROM version_history WHERE source_key LIKE '%/1006521'")
     assert len(after) == 1 and after[0][0] > before[0][0]
+
+
+def run_stats(db_url: str) -> dict[str, object]:
+    import json
+
+    (stats,) = query(db_url, "SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1")[0]
+    return json.loads(stats) if isinstance(stats, str) else stats
+
+
+def test_a_run_that_lost_a_listing_page_makes_the_next_walk_every_listing(db_url: str) -> None:
+    """Listing page 2 fails for a whole run while page 1's articles are stored. The next run
+    must not stop at page 1 ("all known") or page 2's articles would never be archived."""
+    from tests.fixtures.faults import Fault, FaultServer
+
+    with FaultServer(LIFERAY) as portal:
+        listings = portal.keys(kind="listing", spider=SITE)
+        portal.inject(next(k for k in listings if k.endswith("_cur=2")), Fault.HTTP_503)
+        assert crawl(SITE, portal.url, db_url).returncode == 0
+        first = query(db_url, "SELECT count(*) FROM article")[0][0]
+        assert run_stats(db_url).get("retry/max_reached")
+        portal.clear()
+        assert crawl(SITE, portal.url, db_url).returncode == 0
+        second = query(db_url, "SELECT count(*) FROM article")[0][0]
+        stats = run_stats(db_url)
+        assert second > first, "the articles of the lost listing page were never archived"
+        assert not stats.get("archive/listing_stopped")
+        assert crawl(SITE, portal.url, db_url).returncode == 0  # complete again: stops early as before
+        assert run_stats(db_url).get("archive/listing_stopped")
