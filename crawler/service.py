@@ -4,16 +4,7 @@ Each crawl runs in its own process because a Twisted reactor cannot be restarted
 in one process, and a crash or a hang in one site must not take the others down.
 This module never imports the reactor.
 
-Schedules (docs/service.md): the spider's ``schedule`` class attribute, overridden
-by ``schedules.toml`` and then by ``ARCHIVE_SCHEDULE_<SITE>`` in the environment:
-
-- ``every <duration>``: ``every 6h``, ``every 1h30m``, ``every 90s`` (units s, m, h, d);
-- a five-field crontab ``minute hour day month weekday`` in Asia/Ho_Chi_Minh time,
-  weekdays by name (``0 3 * * mon-fri``);
-- ``off``: crawled only by hand.
-
-Each run starts up to a tenth of its period late (at most 10 minutes), at random,
-so sites on the same schedule do not all start at once. Next run times live in the
+Schedules are read by crawler/schedules.py (docs/service.md). Next run times live in the
 archive database (APScheduler's SQLAlchemy job store), so a restart keeps them.
 """
 
@@ -22,14 +13,11 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor as Pool
@@ -38,33 +26,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from archive import health
 from archive.db import PROJECT_ROOT, session_factory
-from archive.models import CrawlRun
+from crawler.schedules import (
+    DEFAULT_SCHEDULES_FILE,
+    VN_TZ,
+    Schedule,
+    fmt_duration,
+)
 
 logger = logging.getLogger(__name__)
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_SCHEDULES_FILE = PROJECT_ROOT / "schedules.toml"
 DEFAULT_LOG_DIR = PROJECT_ROOT / "data" / "logs"
-ENV_PREFIX = "ARCHIVE_SCHEDULE_"
-MAX_JITTER = 600.0
 JOB_FUNC = "crawler.service:scheduled_crawl"
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 
 # The crawl process asks Linux to signal it when the thread that started it dies, even by
 # SIGKILL of the whole service: a killed service leaves no orphan crawl running beside the
@@ -85,116 +67,6 @@ if sys.platform.startswith("linux"):
 from scrapy.cmdline import execute
 execute(["scrapy", *sys.argv[2:]])
 """
-
-
-class ScheduleError(ValueError):
-    """A schedule that cannot be read; the message says which site and where it came from."""
-
-
-# -- schedules --------------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> float:
-    """``"90"``, ``"90s"``, ``"1h30m"``, ``"2d"`` → seconds."""
-    text = text.replace(" ", "").lower()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    if not text or _DURATION.sub("", text):
-        raise ValueError(f"{text!r} is not a duration like 90s, 30m, 6h, 1h30m or 1d")
-    return sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
-
-
-def fmt_duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    spec: str  # normalised, as shown by `portal-archive status`
-    trigger: BaseTrigger
-
-
-def parse_schedule(spec: str) -> Schedule | None:
-    """A schedule from the grammar of the module docstring; None for ``off``."""
-    text = " ".join(spec.split()).lower()
-    if text in ("off", "never"):
-        return None
-    if text.startswith("every "):
-        period = parse_duration(text.removeprefix("every "))
-        if period <= 0:
-            raise ValueError(f"schedule {spec!r}: the period must be positive")
-        return Schedule(text, IntervalTrigger(seconds=period, jitter=_jitter(period), timezone=VN_TZ))
-    if len(text.split()) == 5:
-        if re.search(r"\d", text.split()[4]):
-            # APScheduler 3 numbers weekdays from Monday = 0, crontab from Sunday = 0: names are unambiguous.
-            raise ValueError(f"schedule {spec!r}: name the weekdays (mon, tue, ..., sun), not numbers")
-        trigger = CronTrigger.from_crontab(text, timezone=VN_TZ)
-        now = datetime.now(VN_TZ)
-        first = trigger.get_next_fire_time(None, now)
-        second = trigger.get_next_fire_time(first, first) if first else None
-        trigger.jitter = _jitter((second - first).total_seconds()) if first and second else None
-        return Schedule(text, trigger)
-    raise ValueError(f"schedule {spec!r}: use 'every 6h', a crontab like '0 3 * * *', or 'off'")
-
-
-def _jitter(period: float) -> int | None:
-    return max(1, int(min(period / 10, MAX_JITTER))) if period >= 10 else None
-
-
-def read_schedules_file(path: Path | None) -> dict[str, str]:
-    """``[schedules]`` of a TOML file: ``site = "every 12h"``; nothing if there is no file."""
-    if path is None or not path.is_file():
-        return {}
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("schedules", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise ScheduleError(f"{path}: {exc}") from None
-    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise ScheduleError(f'{path}: [schedules] must map site names to strings like "every 6h"')
-    return table
-
-
-def resolve_schedules(
-    defaults: Mapping[str, str], env: Mapping[str, str], file: Path | None
-) -> dict[str, Schedule | None]:
-    """Each site's schedule: the environment wins over the file, the file over the spider class."""
-    from_file = read_schedules_file(file)
-    unknown = sorted(set(from_file) - set(defaults))
-    if unknown:
-        raise ScheduleError(f"{file}: no such site(s): {', '.join(unknown)}")
-    resolved: dict[str, Schedule | None] = {}
-    for site, default in defaults.items():
-        variable = ENV_PREFIX + site.upper()
-        spec, source = default, "the spider class"
-        if site in from_file:
-            spec, source = from_file[site], str(file)
-        if env.get(variable):
-            spec, source = env[variable], variable
-        try:
-            resolved[site] = parse_schedule(spec)
-        except ValueError as exc:
-            raise ScheduleError(f"schedule of {site} (from {source}): {exc}") from None
-    return resolved
-
-
-def spider_schedules() -> dict[str, str]:
-    """Every site and the ``schedule`` its spider class declares (loading spiders starts no reactor)."""
-    from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
-
-    loader = SpiderLoader.from_settings(get_project_settings())
-    return {name: str(getattr(loader.load(name), "schedule", "off")) for name in sorted(loader.list())}
-
-
-def site_schedules(file: Path | None = DEFAULT_SCHEDULES_FILE) -> dict[str, Schedule | None]:
-    return resolve_schedules(spider_schedules(), os.environ, file)
 
 
 # -- running one crawl ------------------------------------------------------------------------
@@ -348,20 +220,16 @@ class CrawlRunner:
     def _running_elsewhere(self, site: str) -> str | None:
         """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
         with self.sessions.begin() as session:
+            health.settle_dead_runs(session, site)
             for run in health.open_runs(session, site):
-                alive = _process_alive(health.run_process(run))
-                if alive:
+                if health.process_alive(health.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
-                if alive is False:
-                    _settle_dead(session, run)
         return None
 
     def settle_dead_runs(self) -> None:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
-            for run in health.open_runs(session):
-                if _process_alive(health.run_process(run)) is False:
-                    _settle_dead(session, run)
+            health.settle_dead_runs(session)
 
     def close(self) -> None:
         """Start no more crawls."""
@@ -392,11 +260,6 @@ def describe(run: health.RunSummary) -> str:
             f"(log {run.log_path})")
 
 
-def _settle_dead(session: Session, run: CrawlRun) -> None:
-    logger.warning("run %s of %s: its process is gone; now interrupted", run.id, run.spider)
-    health.settle_run(session, run, "interrupted", "crawl process gone before it ended its run")
-
-
 def _rename_log(path: Path, name: str) -> str:
     """The log named after its site and run (it was named before the run had an id)."""
     final = path.with_name(name)
@@ -414,19 +277,6 @@ def _signal(pid: int, sig: signal.Signals, *, group: bool) -> None:
         os.killpg(pid, sig) if group else os.kill(pid, sig)
     except ProcessLookupError:
         pass
-
-
-def _process_alive(where: tuple[str, int] | None) -> bool | None:
-    """True/False for a process on this machine; None when it ran elsewhere or did not say."""
-    if where is None or where[0] != socket.gethostname():
-        return None
-    try:
-        os.kill(where[1], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- the service ------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
-from crawler.service import CrawlResult, CrawlRunner, LiveCrawl, ScheduleError, spider_schedules
+from crawler.schedules import ScheduleError, spider_schedules
+from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
 MAIN_JOB_SITES = ("quangngai", "quangngai_minhlong")
 #: Scrapy's "Crawled N pages (at N pages/min), scraped N items" line, read from the run's log

@@ -16,17 +16,8 @@ from sqlalchemy import Engine
 
 from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import SiteStatus, site_statuses
-from crawler.service import (
-    DEFAULT_LOG_DIR,
-    DEFAULT_SCHEDULES_FILE,
-    CrawlResult,
-    CrawlService,
-    ScheduleError,
-    ServiceConfig,
-    fmt_duration,
-    parse_duration,
-    site_schedules,
-)
+from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
+from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
 def duration(text: str) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from archive.db import PROJECT_ROOT
-from crawler.service import spider_schedules
+from crawler.schedules import spider_schedules
 from tests.e2e.crawling import query
 from tests.fixtures.server import FixtureServer
 

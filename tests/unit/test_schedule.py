@@ -18,15 +18,8 @@ from archive.db import PROJECT_ROOT, session_factory
 from archive.health import STAT_HOST, STAT_PID, Health, RunSummary, assess, site_statuses
 from archive.models import CrawlRun
 from archive.store import finish_run, start_run
-from crawler.service import (
-    CrawlService,
-    ScheduleError,
-    ServiceConfig,
-    parse_duration,
-    parse_schedule,
-    resolve_schedules,
-    spider_schedules,
-)
+from crawler.schedules import ScheduleError, parse_duration, parse_schedule, resolve_schedules, spider_schedules
+from crawler.service import CrawlService, ServiceConfig
 
 QN, ML = "quangngai", "quangngai_minhlong"
 
@@ -88,7 +81,7 @@ def test_schedule_errors_say_which_site_and_where(tmp_path: Path) -> None:
 
 
 def test_every_spider_has_a_valid_schedule_and_the_service_never_imports_the_reactor() -> None:
-    code = ("import sys; from crawler.service import site_schedules; import crawler.cli.crawl; "
+    code = ("import sys; from crawler.schedules import site_schedules; import crawler.cli.crawl; "
             "print(len(site_schedules(None))); assert 'twisted.internet.reactor' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           env={k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_SCHEDULE_")})
