@@ -18,4 +18,4 @@ demo: bootstrap
 	$(VENV)/portal-archive demo
 
 test: bootstrap
-	$(VENV)/python -m pytest
+	$(VENV)/python -m pytest -n 2
