@@ -14,8 +14,8 @@ from tests.fixtures.faults import LIFERAY, Fault, FaultServer, article_rows, due
 
 SITE = "quangngai_minhlong"
 QUICK = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1", "-a", "depth=full")
-# Where requests are counted: on a loaded machine the fault server may accept a request only after
-# a 1 s timeout, when the client has already reset the connection, and that attempt is never seen
+# Given after QUICK (the last -s wins) where requests are counted: on a loaded machine the fault
+# server may accept a request only after a 1 s timeout has reset it, and that attempt is never seen
 COUNTED = ("-s", "DOWNLOAD_TIMEOUT=3")
 FAST_GONE = ("-s", "ARCHIVE_GONE_MIN_CHECKS=2", "-s", "ARCHIVE_GONE_MIN_HOURS=0")
 
