@@ -132,10 +132,10 @@ def resolve_schedules(
 
 def spider_schedules() -> dict[str, str]:
     """Every site and the ``schedule`` its spider class declares (loading spiders starts no reactor)."""
-    from scrapy.spiderloader import SpiderLoader
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    loader = SpiderLoader.from_settings(get_project_settings())
+    loader = get_spider_loader(get_project_settings())  # SPIDER_LOADER_CLASS: the registry's sites too
     return {name: str(getattr(loader.load(name), "schedule", "off")) for name in sorted(loader.list())}
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.capture import ArticleCapture
 from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import STAT_HOST, STAT_PID
-from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
+from archive.store import Outcome, ensure_site, finish_run, record_learned_identity, start_run, store_capture
 from crawler.config import ArchiveConfig
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,12 @@ class ArchivePipeline:
         spider = self.crawler.spider
         assert spider is not None
         with self.sessions.begin() as session:
-            site_id = ensure_site(session, spider.site_info()).id if hasattr(spider, "site_info") else None
+            site = ensure_site(session, spider.site_info()) if hasattr(spider, "site_info") else None
+            site_id = site.id if site is not None else None
             self.site_id = site_id
+            # An identity an earlier crawl learned is used from then on (crawler/identity.py).
+            if site is not None and site.identity_learned and hasattr(spider, "use_learned"):
+                spider.use_learned(site.identity_learned)
             run = start_run(session, spider.name, site_id)
             # The crawl service finds this row by the log file it gave the process, and tells a
             # dead crawl from a live one by its pid, to settle runs a killed process left open.
@@ -92,6 +96,8 @@ class ArchivePipeline:
             logger.warning("%s errors while crawling %s; see the log above", errors, spider.name)
         counts = {column: int(self.stats.get_value(stat, 0)) for column, stat in RUN_COUNTS.items()}
         with self.sessions.begin() as session:
+            if (learned := getattr(spider, "learned_identity", None)) and self.site_id is not None:
+                record_learned_identity(session, self.site_id, learned)
             finish_run(
                 session,
                 self.run_id,

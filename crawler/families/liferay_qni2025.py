@@ -1,0 +1,40 @@
+"""Quảng Ngãi's provincial host: Liferay until June 2025, the new platform (crawler/families/qni2025.py)
+since 1 July 2025, on one host. A page is told apart by the shape of its URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Response
+
+from crawler.families.liferay import LiferaySpider, is_liferay_article_url
+from crawler.families.qni2025 import Qni2025Family
+
+
+class LiferayQni2025Spider(Qni2025Family, LiferaySpider):
+    """A site that ran Liferay and then the 2025 platform: sets ``host``, ``liferay_site``,
+    ``listing_paths`` and ``qni2025_listing_paths``."""
+
+    family = "liferay+qni2025"
+
+    def start_page_urls(self) -> list[str]:
+        return [*super().start_page_urls(), *self.qni2025_start_urls()]
+
+    def on_new_platform(self, url: str) -> bool:
+        # Liferay's pages live under /web/<site>/ or carry /-/; Đồng Tháp-style
+        # /tin-tuc/chi-tiet?id= would be Liferay too, although under /tin-tuc/.
+        return self.is_qni2025_url(url) and not is_liferay_article_url(url)
+
+    def source_key(self, url: str) -> str | None:
+        return self.qni2025_source_key(url) if self.on_new_platform(url) else super().source_key(url)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        if self.on_new_platform(response.url):
+            return self.parse_qni2025_listing(response)
+        return super().parse_listing(response)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        if self.on_new_platform(response.url):
+            return self.parse_qni2025_article(response)
+        return super().parse_article(response)
