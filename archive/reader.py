@@ -258,7 +258,7 @@ def portal_record(session: Session, name: str) -> PortalRecord | None:
         site,
         successor,
         summary,
-        site_statuses(session, [name])[0],
+        next(status for status in site_statuses(session, [name]) if status.site == name),
         [RunSummary.of(run) for run in runs],
         month_counts(session, site.id),
         gone,
@@ -303,6 +303,11 @@ def month_counts(session: Session, site_id: int) -> MonthCounts:
 # ---------------------------------------------------------------- provinces
 
 
+def previous_month(month: str) -> str:
+    year, number = map(int, month.split("-"))
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
 @dataclass(frozen=True)
 class PortalMonths:
     """One portal of a province and its articles per month; ``last`` is the last month it published."""
@@ -313,6 +318,14 @@ class PortalMonths:
     @property
     def last(self) -> str | None:
         return max(self.published) if self.published else None
+
+    @property
+    def silent(self) -> bool:
+        """No article dated in the last whole month before its latest crawl (nor since): a portal
+        that publishes at all publishes monthly. Unknown (False) for a portal never crawled."""
+        if self.last is None or self.site.last_run_at is None:
+            return False
+        return self.last < previous_month(month_of(self.site.last_run_at))
 
 
 def province_names(session: Session) -> list[str]:

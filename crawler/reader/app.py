@@ -325,7 +325,7 @@ def _province_context(session: Session, name: str) -> dict[str, Any]:
     end = max([*months_seen, MERGER_MONTH, *(month_of(t) for t in last_runs)])
     months = month_range(min([*months_seen, MERGER_MONTH]), end)
     ordered = sorted(portals, key=lambda p: (p.last or "", p.site.display_name))
-    return {"name": name, "portals": ordered, "chart": charts.province_chart(months, ordered, end), "end": end}
+    return {"name": name, "portals": ordered, "chart": charts.province_chart(months, ordered)}
 
 
 def _search_context(session: Session, request: Request) -> dict[str, Any]:

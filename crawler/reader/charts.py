@@ -110,7 +110,7 @@ def portal_timeline(months: Sequence[str], published: Series, edits: Series, rem
     return _svg(width, bottom + AXIS + 4, "Dòng thời gian của cổng", parts, "timeline")
 
 
-def province_chart(months: Sequence[str], portals: Sequence[PortalMonths], end: str) -> Markup:
+def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Markup:
     """One strip per portal, a cell per month shaded by its articles; the last month it published
     is outlined and named, so the month each portal went silent shows at a glance."""
     if not months or not portals:
@@ -123,7 +123,7 @@ def province_chart(months: Sequence[str], portals: Sequence[PortalMonths], end: 
         top = TOP + r * row
         peak = max(portal.published.values(), default=1)
         last = portal.last
-        silent = last is not None and last < end
+        silent = portal.silent
         note = (f"bài cuối {_month_label(last)}" if silent else "vẫn đăng bài") if last else "chưa có bài có ngày"
         parts.append(
             f'<g class="portal-row{" silent" if silent else ""}" data-site="{escape(portal.site.name)}" '
