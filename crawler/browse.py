@@ -22,6 +22,7 @@ Datasette's own ``escape_fts`` (what the search box sends) is replaced by
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 import sys
 import threading
@@ -273,6 +274,9 @@ def serve(
     """Serve the reader's pages (and Datasette, on SQLite) until interrupted."""
     import uvicorn
 
+    with socket.socket() as probe:  # a taken port is one line now, not a log line after start-up
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
     app, engine = build_app(url or database_url())
     address = f"http://{host}:{port}/"
     where = f"; Datasette at {address}{DATASETTE_PREFIX.strip('/')}/" if engine.dialect.name == "sqlite" else ""

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.diff import ICT, diff_versions
 from archive.models import SITE_LEVELS
+from archive.normalise import fold
 from archive.queries import latest_version, parse_when, site_ids, version_text
 from archive.reader import (
     MERGER_MONTH,
@@ -325,6 +326,9 @@ def _province_context(session: Session, name: str) -> dict[str, Any]:
     end = max([*months_seen, MERGER_MONTH, *(month_of(t) for t in last_runs)])
     months = month_range(min([*months_seen, MERGER_MONTH]), end)
     ordered = sorted(portals, key=lambda p: (p.last or "", p.site.display_name))
+    wanted = fold(name).strip()
+    site = portals[0].site
+    name = site.province if fold(site.province) == wanted else (site.province_after_2025 or site.province)
     return {"name": name, "portals": ordered, "chart": charts.province_chart(months, ordered)}
 
 

@@ -15,8 +15,10 @@ from markupsafe import Markup, escape
 
 from archive.reader import MERGER_MONTH, PortalMonths
 
-LEFT, RIGHT, TOP = 44, 16, 26
-AXIS = 22  # room under a panel for the year labels
+LEFT, RIGHT, TOP = 44, 16, 34
+PLOT = 840  # width of the months, whatever their number: text keeps one size on every chart
+AXIS = 24  # room under a panel for the year labels
+MAX_BAR = 28
 MERGER_LABEL = "1/7/2025: sáp nhập tỉnh, bỏ cấp huyện"
 
 
@@ -28,7 +30,7 @@ class Series:
 
 
 def _step(months: int) -> float:
-    return max(3.0, min(22.0, 880 / max(months, 1)))
+    return PLOT / max(months, 1)
 
 
 def _month_label(month: str) -> str:
@@ -45,7 +47,11 @@ def _x_axis(months: Sequence[str], x0: float, step: float, y: float) -> list[str
             x = x0 + i * step
             parts.append(f'<line class="tick" x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 4}"/>')
             if int(year) % every == 0 or i == 0:
-                parts.append(f'<text class="year" x="{x + 2:.1f}" y="{y + 15}">{year}</text>')
+                below = 30 if step >= 30 else 16
+                parts.append(f'<text class="year" x="{x + 2:.1f}" y="{y + below}">{year}</text>')
+        if step >= 30:  # room to name every month
+            parts.append(f'<text class="month" x="{x0 + (i + 0.5) * step:.1f}" y="{y + 16}" '
+                         f'text-anchor="middle">{int(number)}</text>')
     return parts
 
 
@@ -55,8 +61,9 @@ def _merger(months: Sequence[str], x0: float, step: float, top: float, bottom: f
     x = x0 + months.index(MERGER_MONTH) * step
     return [
         f'<g class="merger" data-month="{MERGER_MONTH}">',
-        f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}"/>',
-        f'<text x="{x + 3:.1f}" y="{top + 6}">{escape(MERGER_LABEL)}</text>',
+        f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>',
+        f'<text x="{x:.1f}" y="{top - 6}" text-anchor="{"end" if x > LEFT + PLOT / 2 else "start"}">'
+        f"{escape(MERGER_LABEL)}</text>",
         f"<title>{escape(MERGER_LABEL)}</title></g>",
     ]
 
@@ -70,14 +77,15 @@ def bar_panel(months: Sequence[str], series: Sequence[Series], title: str, top: 
              f'<text class="peak" x="{LEFT - 4}" y="{top + 4}" text-anchor="end">{peak}</text>',
              f'<line class="grid" x1="{LEFT}" y1="{top}" x2="{LEFT + step * len(months):.1f}" y2="{top}"/>',
              f'<text class="peak" x="{LEFT - 4}" y="{base}" text-anchor="end">0</text>']
-    width = max(1.0, (step - 1) / len(series))
+    width = min(step * 0.8, MAX_BAR) / len(series)
+    pad = (step - width * len(series)) / 2
     for i, month in enumerate(months):
         for j, s in enumerate(series):
             count = s.counts.get(month, 0)
             if not count:
                 continue
             h = max(1.5, height * count / peak)
-            x = LEFT + i * step + j * width
+            x = LEFT + i * step + pad + j * width
             parts.append(
                 f'<rect class="bar {s.name}" data-month="{month}" data-count="{count}" x="{x:.1f}" '
                 f'y="{base - h:.1f}" width="{width:.1f}" height="{h:.1f}">'
@@ -100,14 +108,14 @@ def portal_timeline(months: Sequence[str], published: Series, edits: Series, rem
         return Markup("")
     step = _step(len(months))
     width = LEFT + step * len(months) + RIGHT
-    first_top, first_h = TOP + 14, 150
-    second_top, second_h = first_top + first_h + AXIS + 34, 70
+    first_top, first_h = TOP + 22, 150
+    second_top, second_h = first_top + first_h + AXIS + 40, 70
     parts = bar_panel(months, [published], "Bài đăng mỗi tháng (theo ngày đăng)", first_top, first_h)
     parts += bar_panel(months, [edits, removals], "Sửa đổi và gỡ bỏ mỗi tháng (theo ngày lưu trữ ghi nhận)",
                        second_top, second_h)
     bottom = second_top + second_h
     parts += _merger(months, LEFT, step, TOP, bottom)
-    return _svg(width, bottom + AXIS + 4, "Dòng thời gian của cổng", parts, "timeline")
+    return _svg(width, bottom + AXIS + 20, "Dòng thời gian của cổng", parts, "timeline")
 
 
 def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Markup:
@@ -116,7 +124,7 @@ def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Ma
     if not months or not portals:
         return Markup("")
     step = _step(len(months))
-    row = 40
+    row = 44
     width = LEFT + step * len(months) + RIGHT
     parts: list[str] = []
     for r, portal in enumerate(portals):
@@ -128,9 +136,9 @@ def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Ma
         parts.append(
             f'<g class="portal-row{" silent" if silent else ""}" data-site="{escape(portal.site.name)}" '
             f'data-last="{last or ""}">'
-            f'<text class="row-label" x="{LEFT}" y="{top + 11}">{escape(portal.site.display_name)} · {note}</text>'
+            f'<text class="row-label" x="{LEFT}" y="{top + 12}">{escape(portal.site.display_name)} · {note}</text>'
         )
-        parts.append(f'<rect class="strip" x="{LEFT}" y="{top + 15}" width="{step * len(months):.1f}" height="16"/>')
+        parts.append(f'<rect class="strip" x="{LEFT}" y="{top + 17}" width="{step * len(months):.1f}" height="18"/>')
         for i, month in enumerate(months):
             count = portal.published.get(month, 0)
             if not count:
@@ -139,7 +147,7 @@ def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Ma
             last_class = " last" if month == last else ""
             parts.append(
                 f'<rect class="cell{last_class}" data-month="{month}" data-count="{count}" '
-                f'x="{LEFT + i * step:.1f}" y="{top + 15}" width="{max(step - 0.5, 1):.1f}" height="16" '
+                f'x="{LEFT + i * step:.1f}" y="{top + 17}" width="{max(step - 0.5, 1):.1f}" height="18" '
                 f'fill-opacity="{shade:.2f}"><title>{escape(portal.site.display_name)}, {_month_label(month)}: '
                 f"{count} bài đăng</title></rect>"
             )
@@ -147,4 +155,4 @@ def province_chart(months: Sequence[str], portals: Sequence[PortalMonths]) -> Ma
     bottom = TOP + len(portals) * row
     parts += _x_axis(months, LEFT, step, bottom)
     parts += _merger(months, LEFT, step, TOP - 6, bottom)
-    return _svg(width, bottom + AXIS + 4, "Bài đăng mỗi tháng của các cổng trong tỉnh", parts, "province")
+    return _svg(width, bottom + AXIS + 20, "Bài đăng mỗi tháng của các cổng trong tỉnh", parts, "province")

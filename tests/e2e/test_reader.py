@@ -223,6 +223,8 @@ def test_any_version_reads_and_its_stored_page_shows_without_scripts_or_remote_l
     body = response.text()
     assert "<script" not in body and "onload" not in body and "https://minhlong.quangngai.gov.vn/bg.png" not in body
     screenshots(watched, served, "article-version")
+    # Full-page screenshots leave a sandboxed frame blank; the frame on its own shows what a person sees.
+    page.locator("iframe.raw").screenshot(path=str(served.shots / f"{served.backend}-stored-page.png"))
 
 
 def test_urls_attachments_copies_and_removal_are_on_the_article_page(served: Served, watched: Watched) -> None:
