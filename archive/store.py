@@ -243,7 +243,7 @@ def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> N
         article.last_modified = headers.get("last-modified")
 
 
-def _latest_version(article_id: int) -> Select[tuple[Version]]:
+def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
     return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
 
 

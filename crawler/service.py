@@ -445,7 +445,7 @@ class CrawlService:
 @contextmanager
 def handle_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
     """Call ``handler`` on SIGTERM and SIGINT (in the main thread) instead of dying."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, lambda _signum, _frame: handler())
     try:

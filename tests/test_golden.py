@@ -23,6 +23,6 @@ def test_every_site_has_golden_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_golden(case: Case) -> None:
-    assert case.expected_path.exists(), f"no expected file; run python -m tests.golden --write and review it"
+    assert case.expected_path.exists(), "no expected file; run python -m tests.golden --write and review it"
     expected = json.loads(case.expected_path.read_text(encoding="utf-8"))
     assert parse(case) == expected

@@ -210,7 +210,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.wait()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)
     crawl = sub.add_parser("crawl", help="crawl sites now, showing progress")
