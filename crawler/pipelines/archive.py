@@ -17,6 +17,7 @@ from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import STAT_HOST, STAT_PID
 from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
 from crawler.config import ArchiveConfig
+from crawler.wayback import FAILURE_STAT
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ RUN_COUNTS = {
     "fallbacks": "archive/fallback",
     "errors": "archive/errors",
 }
+#: crawl_run.finish_reason's length (the whole reason is in the log and the stats)
+REASON_LENGTH = 100
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted", "closespider_timeout": "timed_out"}
 
 
@@ -91,12 +94,17 @@ class ArchivePipeline:
         if errors := self.stats.get_value("archive/errors"):
             logger.warning("%s errors while crawling %s; see the log above", errors, spider.name)
         counts = {column: int(self.stats.get_value(stat, 0)) for column, stat in RUN_COUNTS.items()}
+        status = RUN_STATUS.get(reason, "failed")
+        if status == "finished" and (why := run_failure(self.stats.get_stats())):
+            # Scrapy finished, but silence is never success: the run says what went wrong.
+            logger.error("%s: run failed: %s", spider.name, why)
+            status, reason = "failed", why
         with self.sessions.begin() as session:
             finish_run(
                 session,
                 self.run_id,
-                status=RUN_STATUS.get(reason, "failed"),
-                reason=reason,
+                status=status,
+                reason=reason[:REASON_LENGTH],
                 counts=counts,
                 stats=_jsonable(self.stats.get_stats()),
             )
@@ -106,6 +114,21 @@ class ArchivePipeline:
 
     def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
         self.stats.inc_value("archive/errors")
+
+
+def run_failure(stats: dict[str, Any]) -> str | None:
+    """Why a run Scrapy ended as ``finished`` failed all the same, or None: a failure a component
+    recorded (a refused web-archive listing), or no answer at all (DNS failures, every request failed)."""
+    if reason := stats.get(FAILURE_STAT):
+        return str(reason)
+    statuses = {key.rsplit("/", 1)[1]: int(value) for key, value in stats.items()
+                if key.startswith("downloader/response_status_count/")}
+    if any(status[:1] in "23" for status in statuses):
+        return None
+    failures = [f"{count} {key.rsplit('.', 1)[-1]}" for key, count in sorted(stats.items())
+                if key.startswith("downloader/exception_type_count/")]
+    failures += [f"{count} HTTP {status}" for status, count in sorted(statuses.items())]
+    return "fetched nothing: " + (", ".join(failures) if failures else "no request was made")
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
