@@ -1,4 +1,4 @@
-"""What one fetch of an article page yields: the input to the store.
+"""What one fetch of an article page yields, and the site it belongs to: the input to the store.
 
 These are plain dataclasses so that the archive stays independent of Scrapy;
 the crawler uses :class:`ArticleCapture` as its item type (Scrapy accepts
@@ -93,3 +93,19 @@ class ArticleCapture:
             "attachments": [{"url": a.url, "title": a.title} for a in self.attachments],
             "extraction": self.extraction,
         }
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """Registry facts about a portal, declared on its spider class."""
+
+    name: str
+    display_name: str
+    province: str
+    level: str
+    family: str
+    home_url: str
+    province_after_2025: str | None = None
+    status: str = "active"
+    successor_url: str | None = None
+    successor_name: str | None = None

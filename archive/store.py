@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage, SiteInfo
 from archive.hashing import HASH_SCHEME, normalised_content_hash, sha256_hex
 from archive.ladder import next_check
 from archive.models import (
@@ -52,22 +52,6 @@ class StoreResult:
     content_id: int
     #: the content already existed under another article (a republished story)
     duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """Registry facts about a portal, declared on its spider class."""
-
-    name: str
-    display_name: str
-    province: str
-    level: str
-    family: str
-    home_url: str
-    province_after_2025: str | None = None
-    status: str = "active"
-    successor_url: str | None = None
-    successor_name: str | None = None
 
 
 def now_utc() -> datetime:

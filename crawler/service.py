@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 
 from archive import health
 from archive.db import PROJECT_ROOT, session_factory
+from crawler import runs
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
@@ -220,16 +221,16 @@ class CrawlRunner:
     def _running_elsewhere(self, site: str) -> str | None:
         """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session, site)
+            runs.settle_dead_runs(session, site)
             for run in health.open_runs(session, site):
-                if health.process_alive(health.run_process(run)):
+                if runs.process_alive(runs.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
         return None
 
     def settle_dead_runs(self) -> None:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session)
+            runs.settle_dead_runs(session)
 
     def close(self) -> None:
         """Start no more crawls."""
@@ -312,7 +313,7 @@ class CrawlService:
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
         self.scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=health.JOBS_TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},
             # One run of a site at a time; runs missed while busy or down collapse into one.
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},

@@ -36,11 +36,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from archive import runstats
 from archive.capture import ArticleCapture
-from archive.db import make_engine, session_factory
 from archive.webarchive import CaptureLedger, capture_ledger
-from crawler.config import ArchiveConfig
+from crawler.config import archive_config
 from crawler.families.base import META_CAPTURE
+from crawler.handle import archive_handle
 from crawler.incremental import backfilling
 from crawler.wayback_cdx import CdxCapture, CdxError, cdx_day, cdx_query_url, parse_cdx, refusal
 from crawler.wayback_replay import is_archived, read_replay, without_default_port
@@ -57,8 +58,6 @@ SOURCE = "wayback"
 #: statuses after which an archive request waits and is tried again, unless the answer is an archived
 #: one (it carries Memento-Datetime or X-Archive-Src: the portal's error of long ago, replayed)
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 522, 524})
-#: the stat holding why a run failed although Scrapy finished it (read by crawler/pipelines/archive.py)
-FAILURE_STAT = "archive/failure"
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,8 @@ class WaybackConfig:
 
     @classmethod
     def of(cls, crawler: Crawler, spider: Spider) -> WaybackConfig:
-        settings = crawler.settings
-        cdx, replay = settings.get("ARCHIVE_WAYBACK_CDX"), settings.get("ARCHIVE_WAYBACK_REPLAY")
+        settings = archive_config(crawler).wayback
+        cdx, replay = settings.cdx, settings.replay
         if base := getattr(spider, "wayback", None):  # a pywb collection: <base>/cdx, <base>/<ts>id_/<url>
             cdx, replay = f"{base.rstrip('/')}/cdx", f"{base.rstrip('/')}/"
         return cls(
@@ -85,12 +84,12 @@ class WaybackConfig:
             replay=replay,
             since=cdx_day(getattr(spider, "since", None)),
             until=cdx_day(getattr(spider, "until", None)),
-            delay=settings.getfloat("ARCHIVE_WAYBACK_DELAY", 1.5),
-            concurrency=settings.getint("ARCHIVE_WAYBACK_CONCURRENCY", 1),
-            retries=settings.getint("ARCHIVE_WAYBACK_RETRIES", 6),
-            backoff=settings.getfloat("ARCHIVE_WAYBACK_BACKOFF", 10.0),
-            backoff_max=settings.getfloat("ARCHIVE_WAYBACK_BACKOFF_MAX", 600.0),
-            cdx_limit=settings.getint("ARCHIVE_WAYBACK_CDX_LIMIT", 5000),
+            delay=settings.delay,
+            concurrency=settings.concurrency,
+            retries=settings.retries,
+            backoff=settings.backoff,
+            backoff_max=settings.backoff_max,
+            cdx_limit=settings.cdx_limit,
         )
 
     def request_meta(self, original: str) -> dict[str, Any]:
@@ -129,14 +128,14 @@ def wayback_run(crawler: Crawler) -> WaybackRun | None:
 
 def _stat(crawler: Crawler, key: str, count: int = 1) -> None:
     if crawler.stats and count:
-        crawler.stats.inc_value(f"archive/wayback_{key}", count)
+        crawler.stats.inc_value(runstats.stat(f"wayback_{key}"), count)
 
 
 def fail_run(crawler: Crawler, reason: str) -> None:
     """Make the run end ``failed`` with ``reason`` (the first reason wins), however Scrapy finishes it."""
     logger.error("%s", reason)
-    if crawler.stats and not crawler.stats.get_value(FAILURE_STAT):
-        crawler.stats.set_value(FAILURE_STAT, reason)
+    if crawler.stats and not crawler.stats.get_value(runstats.FAILURE):
+        crawler.stats.set_value(runstats.FAILURE, reason)
 
 
 class WaybackMiddleware:
@@ -155,12 +154,8 @@ class WaybackMiddleware:
         run = wayback_run(self.crawler)
         if run is None:
             return
-        engine = make_engine(ArchiveConfig.from_settings(self.crawler.settings).database_url)
-        try:
-            with session_factory(engine)() as session:
-                run.ledger = capture_ledger(session, spider.name)
-        finally:
-            engine.dispose()
+        with archive_handle(self.crawler).sessions() as session:
+            run.ledger = capture_ledger(session, spider.name)
         # The archive's own slot; a DOWNLOAD_SLOTS entry named "wayback" wins.
         assert self.crawler.engine is not None
         self.crawler.engine.downloader.per_slot_settings.setdefault(

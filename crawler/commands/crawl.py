@@ -16,9 +16,9 @@ from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
 from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
-from archive.health import settle_dead_runs
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
+from crawler.runs import settle_dead_runs
 
 
 class Command(ScrapyCrawl):

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from archive import runstats
 from archive.capture import ArticleCapture, RawPage
-from archive.store import SiteInfo
+from archive.capture import SiteInfo
 from crawler.browser import render_meta
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
@@ -130,10 +131,11 @@ class PortalSpider(scrapy.Spider):
 
     # -- helpers for family classes ------------------------------------------------
 
-    def count(self, key: str) -> None:
+    def count(self, name: str) -> None:
+        """Count ``archive/<name>`` in the crawl's stats (the names: archive/runstats.py)."""
         crawler = getattr(self, "crawler", None)
         if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(f"archive/{key}")
+            crawler.stats.inc_value(runstats.stat(name))
 
     @staticmethod
     def raw_page(response: Response) -> RawPage:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.pipelines.archive import run_failure
-from crawler.wayback import FAILURE_STAT
+from archive.runstats import FAILURE, run_failure
 
 
 def test_no_answer_at_all_is_a_failure_naming_what_failed() -> None:
@@ -29,4 +28,4 @@ def test_one_normal_answer_is_not_silence() -> None:
 
 def test_a_recorded_failure_wins() -> None:
     reason = "CDX listing of a.gov.vn: HTTP 403, Blocked Site Error (the archive excludes the site)"
-    assert run_failure({FAILURE_STAT: reason, "downloader/response_status_count/200": 3}) == reason
+    assert run_failure({FAILURE: reason, "downloader/response_status_count/200": 3}) == reason
