@@ -25,6 +25,9 @@ class RawPage:
     #: where a web-archive capture was fetched from (``<replay>/<timestamp>id_/<url>``);
     #: ``fetched_at`` is then the capture time, ``url`` the original URL
     capture_url: str | None = None
+    #: the web archive's side of a capture (where it was asked, the archive's own headers); the
+    #: ``headers`` above are then the portal's own (crawler/wayback_replay.py)
+    replay: dict[str, Any] | None = None
 
 
 @dataclass

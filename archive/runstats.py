@@ -40,6 +40,10 @@ VERSIONS_ADDED = stat("versions_added")
 DUPLICATE_CONTENT = stat("duplicate_content")
 #: an item or spider callback that raised
 ERRORS = stat("errors")
+#: why a run failed although Scrapy finished it (a web-archive listing refused: crawler/wayback.py)
+FAILURE = stat("failure")
+#: crawl_run.finish_reason's length (the whole reason stays in the log and in ``FAILURE``)
+REASON_LENGTH = 100
 
 # -- what the spiders count ----------------------------------------------------------------
 #: an article read by the generic extractor because the family selectors found no body
@@ -80,6 +84,7 @@ RESPONSES = "downloader/response_count"
 EXCEPTIONS = "downloader/exception_count"
 STATUS_PREFIX = "downloader/response_status_count/"
 STATUS_OK = STATUS_PREFIX + "200"
+EXCEPTION_TYPE_PREFIX = "downloader/exception_type_count/"
 RETRY_GAVE_UP = "retry/max_reached"
 
 #: stats of a run that may have missed listing pages or articles (gave up after retries, refused pages)
@@ -137,6 +142,22 @@ def answered_normally(status: str, stats: Mapping[str, Any]) -> bool:
     """The rule of the module docstring, for a run's status (``finished``, ``failed`` ...) and its stats."""
     requests = Requests.of(stats)
     return status == "finished" and requests.ok > 0 and not requests.too_many_failed
+
+
+def run_failure(stats: Mapping[str, Any]) -> str | None:
+    """Why a run Scrapy ended as ``finished`` failed all the same, or None. Silence is never success:
+    a failure a component recorded (``FAILURE``), or no answer at all (DNS failures, refused
+    connections, every answer an error: no 2xx or 3xx). A run of 304s did fetch."""
+    if reason := stats.get(FAILURE):
+        return str(reason)
+    statuses = {key[len(STATUS_PREFIX):]: int(value or 0) for key, value in stats.items()
+                if key.startswith(STATUS_PREFIX)}
+    if any(status[:1] in "23" for status in statuses):
+        return None
+    failures = [f"{value} {key.rsplit('.', 1)[-1]}" for key, value in sorted(stats.items())
+                if key.startswith(EXCEPTION_TYPE_PREFIX)]
+    failures += [f"{value} HTTP {status}" for status, value in sorted(statuses.items())]
+    return "fetched nothing: " + (", ".join(failures) if failures else "no request was made")
 
 
 def incomplete(status: str, stats: Mapping[str, Any]) -> bool:

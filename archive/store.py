@@ -373,6 +373,7 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         body=zlib.compress(page.body, 6),
         source=page.source,
         capture_url=page.capture_url,
+        replay=page.replay,
         crawl_run_id=run_id,
     )
     session.add(snapshot)  # flushed with its version

@@ -256,7 +256,8 @@ class CrawlRunner:
 
 def describe(run: health.RunSummary) -> str:
     took = fmt_duration(run.duration) if run.duration is not None else "?"
-    return (f"run {run.id} {run.status} in {took}: {run.new_articles} new articles, "
+    why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+    return (f"run {run.id} {run.status}{why} in {took}: {run.new_articles} new articles, "
             f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
             f"(log {run.log_path})")
 

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
-#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source"}
+#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source", "replay"}
 META_CAPTURE = "archive_capture"
 #: where a crawl reads the portal from: the portal itself, or its captures in a web archive
 SOURCES = ("live", "wayback")
@@ -149,6 +149,7 @@ class PortalSpider(scrapy.Spider):
             fetched_at=capture["captured_at"] if capture else datetime.now(UTC),
             source=capture["source"] if capture else "live",
             capture_url=capture["capture_url"] if capture else None,
+            replay=capture.get("replay") if capture else None,
         )
 
     def capture(

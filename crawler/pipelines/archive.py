@@ -81,10 +81,15 @@ class ArchivePipeline:
         stats = self.stats.get_stats()
         counts = {column: runstats.count(stats, stat) for column, stat in runstats.RUN_COUNTS.items()}
         status = runstats.run_status(reason)
-        if status == "finished" and not runstats.answered_normally(status, stats):
+        if status == "finished" and (why := runstats.run_failure(stats)):
+            # Scrapy finished, but silence is never success: the run says what went wrong.
+            logger.error("%s: run failed: %s", spider.name, why)
+            status, reason = "failed", why
+        elif status == "finished" and not runstats.answered_normally(status, stats):
             logger.warning("%s did not answer normally in this run (archive/runstats.py)", spider.name)
         with self.sessions.begin() as session:
-            finish_run(session, self.run_id, status=status, reason=reason, counts=counts, stats=_jsonable(stats))
+            finish_run(session, self.run_id, status=status, reason=reason[:runstats.REASON_LENGTH], counts=counts,
+                       stats=_jsonable(stats))
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
         self.stats.inc_value(runstats.ERRORS)
