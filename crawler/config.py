@@ -24,6 +24,8 @@ class ArchiveConfig:
     incremental: bool = True
     #: at most this many due re-checks of known articles are added to one run
     recheck_max: int = 1000
+    #: seconds a crawl's lease on its site outlives its last renewal (archive/lease.py)
+    lease_ttl: float = 120.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -34,4 +36,5 @@ class ArchiveConfig:
             download_images=settings.getbool("ARCHIVE_DOWNLOAD_IMAGES", False),
             incremental=settings.getbool("ARCHIVE_INCREMENTAL", True),
             recheck_max=settings.getint("ARCHIVE_RECHECK_MAX", 1000),
+            lease_ttl=settings.getfloat("ARCHIVE_LEASE_TTL", 120.0),
         )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.capture import ArticleCapture
 from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import STAT_HOST, STAT_PID
+from archive.lease import attach_run
 from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
 from crawler.config import ArchiveConfig
 
@@ -68,6 +69,8 @@ class ArchivePipeline:
             run.log_path = settings.get("ARCHIVE_LOG_PATH") or settings.get("LOG_FILE")
             run.stats = {STAT_PID: os.getpid(), STAT_HOST: socket.gethostname()}
             self.run_id = run.id
+            # The lease names the run, so a crawl that takes over an expired lease settles it.
+            attach_run(session.connection(), spider.name, run.id)
         self.stats.set_value("archive/run_id", self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 
