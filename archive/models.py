@@ -224,6 +224,9 @@ class Snapshot(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
     # Where a web-archive capture was replayed from (None for live fetches).
     capture_url: Mapped[str | None] = mapped_column(Text, index=True)
+    # The archive's side of a replayed capture, kept apart from the portal's ``headers``:
+    # {"asked": the listed capture URL, "status": …, "headers": the archive's own headers}.
+    replay: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class Version(Base):
@@ -271,7 +274,7 @@ class CrawlRun(Base):
 
 class CrawlLease(Base):
     """Who crawls a site right now: at most one row per site, held while its crawl runs
-    (archive/lease.py, docs/scale-out.md). Times are seconds since the epoch on the
+    (crawler/lease.py, docs/scale-out.md). Times are seconds since the epoch on the
     database's own clock, so crawlers on machines whose clocks differ agree on expiry."""
 
     __tablename__ = "crawl_lease"

@@ -20,7 +20,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage, SiteInfo
 from archive.hashing import HASH_SCHEME, normalised_content_hash, sha256_hex
 from archive.ladder import next_check
 from archive.models import (
@@ -53,22 +53,6 @@ class StoreResult:
     content_id: int
     #: the content already existed under another article (a republished story)
     duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """Registry facts about a portal, declared on its spider class."""
-
-    name: str
-    display_name: str
-    province: str
-    level: str
-    family: str
-    home_url: str
-    province_after_2025: str | None = None
-    status: str = "active"
-    successor_url: str | None = None
-    successor_name: str | None = None
 
 
 def now_utc() -> datetime:
@@ -407,6 +391,7 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         body=zlib.compress(page.body, 6),
         source=page.source,
         capture_url=page.capture_url,
+        replay=page.replay,
         crawl_run_id=run_id,
     )
     session.add(snapshot)  # flushed with its version

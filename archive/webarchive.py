@@ -50,13 +50,15 @@ class CaptureLedger:
 
 def capture_ledger(session: Session, site_name: str) -> CaptureLedger:
     site = Site.name == site_name
-    urls = session.scalars(
-        select(Snapshot.capture_url)
+    captures = session.execute(
+        select(Snapshot.capture_url, Snapshot.replay)
         .join(Version, Version.snapshot_id == Snapshot.id)
         .join(Article, Article.id == Version.article_id)
         .join(Site, Site.id == Article.site_id)
         .where(site, Snapshot.capture_url.is_not(None))
     )
+    # A capture the archive served for another listed one (its nearest) is recorded under both URLs.
+    urls = {url for capture_url, replay in captures for url in (capture_url, (replay or {}).get("asked")) if url}
     spans: dict[str, list[Span]] = defaultdict(list)
     rows = session.execute(
         select(Article.source_key, Version.first_seen_at, Version.last_seen_at)
@@ -66,7 +68,7 @@ def capture_ledger(session: Session, site_name: str) -> CaptureLedger:
     )
     for key, first, last in rows:
         spans[key].append(Span(first, last))
-    return CaptureLedger({u for u in urls if u}, dict(spans))
+    return CaptureLedger(urls, dict(spans))
 
 
 @dataclass(frozen=True)

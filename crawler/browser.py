@@ -36,14 +36,15 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from archive import runstats
+
 logger = logging.getLogger(__name__)
 
 ENV = "ARCHIVE_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package "chromium" (scripts/bootstrap)
 #: finish reason of a crawl closed because its site needs a browser and none is installed
 BROWSER_MISSING = "browser_missing"
-STAT_TIMEOUT = "archive/browser_timeout"
-STAT_MISSING = "archive/browser_missing"
+STAT_TIMEOUT, STAT_MISSING = runstats.BROWSER_TIMEOUT, runstats.BROWSER_MISSING
 #: Playwright resource types never needed to read a page (PLAYWRIGHT_ABORT_REQUEST)
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 

@@ -34,9 +34,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import Engine
 
-from archive import health, lease
+from archive import health
 from archive.db import PROJECT_ROOT, schema_locked, session_factory
-from archive.lease import EX_TEMPFAIL
+from crawler import lease, runs
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
@@ -231,21 +232,21 @@ class CrawlRunner:
     def _running_elsewhere(self, site: str) -> str | None:
         """Why not to start ``site``: a live crawl of it in another process (by hand, another
         service, a Scrapyd node). Only a hint that saves starting a process: the crawl's own
-        lease (archive/lease.py) is what guarantees one crawl per site."""
+        lease (crawler/lease.py) is what guarantees one crawl per site."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session, site)
+            runs.settle_dead_runs(session, site)
             lease.settle_expired_runs(session.connection(), site)
             if holder := lease.current_holder(session.connection(), site):
                 return holder.line()
             for run in health.open_runs(session, site):
-                if health.process_alive(health.run_process(run)):
+                if runs.process_alive(runs.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
         return None
 
     def settle_dead_runs(self) -> None:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session)
+            runs.settle_dead_runs(session)
             lease.settle_expired_runs(session.connection())
 
     def close(self) -> None:
@@ -272,7 +273,8 @@ class CrawlRunner:
 
 def describe(run: health.RunSummary) -> str:
     took = fmt_duration(run.duration) if run.duration is not None else "?"
-    return (f"run {run.id} {run.status} in {took}: {run.new_articles} new articles, "
+    why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+    return (f"run {run.id} {run.status}{why} in {took}: {run.new_articles} new articles, "
             f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
             f"(log {run.log_path})")
 
@@ -335,7 +337,7 @@ class CrawlService:
         self.schedules = dict(schedules)
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
-        self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=health.JOBS_TABLE)
+        self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)
         self.scheduler = _Scheduler(
             jobstores={"default": self.jobstore},
             executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},

@@ -144,11 +144,30 @@ def cdx_query_url(cdx: str, domain: str, *, since: str | None, until: str | None
         ("collapse", "digest"),
         ("limit", str(limit)),
         ("showResumeKey", "true"),
+        # A deduplicated capture is listed as warc/revisit (status "-") unless resolved: without this an
+        # A→B→A change loses its second A to the status filter.
+        ("resolveRevisits", "true"),
     ]
     params += [(name, value) for name, value in (("from", since), ("to", until)) if value]
     if resume_key:
         params.append(("resumeKey", resume_key))
     return f"{cdx}?{urlencode(params)}"
+
+
+#: what a refusing archive's answer names (the Internet Archive's Java exceptions), and what it means
+_REFUSALS = {
+    "AdministrativeAccessControlException": "Blocked Site Error (the archive excludes the site)",
+    "RobotAccessControlException": "Blocked By Robots (the site's robots.txt excludes it)",
+}
+
+
+def refusal(status: int, body: str) -> str:
+    """One line saying why a CDX listing was refused: ``HTTP 403, Blocked Site Error (…)``."""
+    meaning = next((text for name, text in _REFUSALS.items() if name in body), None)
+    if meaning is None:
+        first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        meaning = first[:120] or "no explanation"
+    return f"HTTP {status}, {meaning}"
 
 
 def cdx_day(value: str | None) -> str | None:

@@ -35,7 +35,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
 from archive.capture import ArticleCapture
-from archive.store import SiteInfo
+from archive.capture import SiteInfo
 from crawler.extract import iter_links
 from crawler.fallback import extract_generic
 from crawler.families.base import META_SOURCE_KEY, PortalSpider

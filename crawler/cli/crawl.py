@@ -28,7 +28,7 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
-from archive.lease import EX_TEMPFAIL
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import ScheduleError, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
@@ -151,7 +151,9 @@ def _outcome_text(result: CrawlResult) -> str:
     colour = "green" if result.status == "finished" else "yellow" if result.ok else "red"
     text = f"{result.status}: {result.reason}"
     if (run := result.run) is not None:
-        text = (f"{run.status.replace('_', ' ')}: {run.new_articles} new articles, "
+        # A failed run says why first: "failed (fetched nothing: 6 DNSLookupError): 0 new articles, …"
+        why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+        text = (f"{run.status.replace('_', ' ')}{why}: {run.new_articles} new articles, "
                 f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks")
     return f"[{colour}]{escape(text)}[/]"
 

@@ -17,7 +17,8 @@ import argparse
 import json
 
 from archive.db import session_factory
-from archive.health import SiteStatus, settle_dead_runs, site_statuses
+from archive.health import SiteStatus, site_statuses
+from crawler.runs import next_run_times, settle_dead_runs
 from crawler.cli.schedule import open_archive
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
@@ -29,7 +30,7 @@ def check(sites: list[str]) -> list[SiteStatus]:
         with session_factory(engine).begin() as session:
             settle_dead_runs(session)
         with session_factory(engine).begin() as session:
-            statuses = site_statuses(session, sites)
+            statuses = site_statuses(session, sites, next_run_times(session))
     finally:
         engine.dispose()
     return [s for s in statuses if s.site in sites] if sites else statuses

@@ -5,7 +5,7 @@ It also ends, as ``interrupted``, the runs that crawls killed on this machine
 (kill -9, a crash, a reboot) left ``running``: without the crawl service, the
 next crawl is the first to notice.
 
-And it takes the site's crawl lease before the crawl starts (archive/lease.py): a site
+And it takes the site's crawl lease before the crawl starts (crawler/lease.py): a site
 another process is crawling is refused with one line naming that process, exit code 75
 (EX_TEMPFAIL), and no run recorded."""
 
@@ -20,10 +20,10 @@ from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
 from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
-from archive.health import settle_dead_runs
-from archive.lease import EX_TEMPFAIL, SiteLease
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
+from crawler.lease import EX_TEMPFAIL, SiteLease
+from crawler.runs import settle_dead_runs
 
 
 class Command(ScrapyCrawl):
@@ -59,7 +59,7 @@ class Command(ScrapyCrawl):
         return name in self.crawler_process.spider_loader.list()
 
     def _lease(self, engine: Engine, site: str) -> SiteLease | None:
-        """The site's crawl lease, taken before anything is fetched (archive/lease.py). Held by
+        """The site's crawl lease, taken before anything is fetched (crawler/lease.py). Held by
         another process: one line saying who, exit code 75, and no run recorded."""
         assert self.settings is not None
         lease = SiteLease(engine, site, ttl=ArchiveConfig.from_settings(self.settings).lease_ttl)

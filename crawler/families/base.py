@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from archive import runstats
 from archive.capture import ArticleCapture, RawPage
-from archive.store import SiteInfo
+from archive.capture import SiteInfo
 from crawler.browser import render_meta
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
-#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source"}
+#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source", "replay"}
 META_CAPTURE = "archive_capture"
 #: where a crawl reads the portal from: the portal itself, or its captures in a web archive
 SOURCES = ("live", "wayback")
@@ -130,10 +131,11 @@ class PortalSpider(scrapy.Spider):
 
     # -- helpers for family classes ------------------------------------------------
 
-    def count(self, key: str) -> None:
+    def count(self, name: str) -> None:
+        """Count ``archive/<name>`` in the crawl's stats (the names: archive/runstats.py)."""
         crawler = getattr(self, "crawler", None)
         if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(f"archive/{key}")
+            crawler.stats.inc_value(runstats.stat(name))
 
     @staticmethod
     def raw_page(response: Response) -> RawPage:
@@ -147,6 +149,7 @@ class PortalSpider(scrapy.Spider):
             fetched_at=capture["captured_at"] if capture else datetime.now(UTC),
             source=capture["source"] if capture else "live",
             capture_url=capture["capture_url"] if capture else None,
+            replay=capture.get("replay") if capture else None,
         )
 
     def capture(

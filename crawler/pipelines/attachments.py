@@ -13,8 +13,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from archive import runstats
 from archive.capture import ArticleCapture, AttachmentRef, Image
-from crawler.config import ArchiveConfig
+from crawler.config import archive_config
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class AttachmentPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentPipeline:
-        config = ArchiveConfig.from_settings(crawler.settings)
+        config = archive_config(crawler)
         if not (config.download_attachments or config.download_images):
             raise NotConfigured("ARCHIVE_DOWNLOAD_ATTACHMENTS and ARCHIVE_DOWNLOAD_IMAGES are off")
         return cls(crawler, config.attachment_maxsize, attachments=config.download_attachments,
@@ -63,7 +64,7 @@ class AttachmentPipeline:
             else:
                 ref.error = f"HTTP {response.status}"
         outcome = "ok" if ref.sha256 else "failed"
-        self.crawler.stats.inc_value(f"archive/{kind}_{outcome}")
+        self.crawler.stats.inc_value(runstats.stat(f"{kind}_{outcome}"))
         if ref.error:
             logger.warning("%s %s not downloaded: %s", kind.capitalize(), ref.url, ref.error)
 

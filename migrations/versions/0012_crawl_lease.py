@@ -3,10 +3,10 @@
 A lease row rather than a PostgreSQL advisory lock: it works the same on SQLite, it names
 its holder for the crawl it refuses, and it expires on the database's clock when a
 holder on another machine (a Scrapyd node) dies without closing its connection.
-Why and how: archive/lease.py, docs/scale-out.md.
+Why and how: crawler/lease.py, docs/scale-out.md.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from archive.db import PROJECT_ROOT
-from archive.lease import EX_TEMPFAIL
+from crawler.lease import EX_TEMPFAIL
 from tests.e2e.crawling import FAST, query
 from tests.e2e.test_all_sites import stored_articles
 from tests.e2e.test_service import QN, Service, assert_no_overlap, ended, runs, services, wait_for  # noqa: F401

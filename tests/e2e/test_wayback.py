@@ -2,8 +2,8 @@
 
 pywb (a real Wayback implementation) serves a WARC collection of the Minh Long fixture
 portal captured at three times (tests/fixtures/wayback); ``scrapy crawl … -a
-source=wayback`` backfills from it into SQLite and PostgreSQL. A fake of the Internet
-Archive's API on the fixture server adds its JSON format, paging, and 429/503 answers.
+source=wayback`` backfills from it into SQLite and PostgreSQL. The Internet Archive's own
+answers (JSON, paging, redirects, archived errors, throttling) are in test_wayback_ia.py.
 """
 
 from __future__ import annotations
@@ -39,14 +39,11 @@ from tests.fixtures.wayback import (
     T2,
     T3,
     WITH_FILE,
-    Capture,
     Pywb,
     current_title,
     minhlong_history,
-    page,
     write_warc,
 )
-from tests.fixtures.wayback.fake_ia import FakeInternetArchive
 
 SITE = "quangngai_minhlong"
 QUICK = ["-s", "ARCHIVE_WAYBACK_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
@@ -170,30 +167,6 @@ def test_backfill_merges_with_live_versions_in_time_order(archive: Pywb, portal:
     run = last_run(db_url, SITE)
     assert (run["new_articles"], run["new_versions"]) == (0, 2), result.log[-3000:]
     assert query(db_url, "SELECT count(*) FROM article_event") == [(0,)]
-
-
-def test_the_archives_429_and_503_are_waited_out(portal: FixtureServer, db_url: str) -> None:
-    assert crawl(SITE, portal.url, db_url).returncode == 0  # the live site: REMOVED is a known article
-    captures = [Capture(EDITED, T1, page(EDITED, 1).replace(NEW_WORDING.encode(), OLD_WORDING.encode())),
-                Capture(REMOVED, T1, b""), Capture(RETITLED, T1, page(RETITLED, 2))]
-    with FixtureServer() as server:
-        archive = FakeInternetArchive(server, "minhlong.quangngai.gov.vn", captures, page_size=2)
-        server.unroute(archive.replay_key(captures[1]))  # listed, but the archive lost it: 404
-        edited = archive.replay_key(captures[0])
-        archive.fail_first(edited, (429, {"Retry-After": "1"}, b"slow down"), (429, {"Retry-After": "1"}, b""))
-        second_page = archive.cdx_key(1)
-        archive.fail_first(second_page, (503, {}, b"busy"))
-        result = backfill(db_url, "-s", f"ARCHIVE_WAYBACK_CDX={archive.cdx}", "-s",
-                          f"ARCHIVE_WAYBACK_REPLAY={archive.replay}", "-s", "ARCHIVE_WAYBACK_CDX_LIMIT=2",
-                          "-s", "ARCHIVE_WAYBACK_BACKOFF=0.5")
-    assert result.returncode == 0, result.log[-3000:]
-    assert archive.statuses(edited) == [429, 429, 200]
-    assert all(gap >= 0.95 for gap in archive.gaps(edited)), archive.gaps(edited)  # Retry-After: 1
-    assert archive.statuses(second_page) == [503, 200]  # the second page, after its resume key
-    assert archive.gaps(second_page)[0] >= 0.45
-    assert [(r.source, r.first_seen) for r in versions(db_url, EDITED)][0] == ("wayback", T1)
-    # The archive's 404 says nothing about the portal.
-    assert query(db_url, "SELECT status, missing_checks FROM article WHERE source_key LIKE '%/2511902'") == [("live", 0)]
 
 
 def test_exported_warc_replays_the_stored_bytes(archive: Pywb, portal: FixtureServer, db_url: str,

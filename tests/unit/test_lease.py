@@ -1,4 +1,4 @@
-"""The per-site crawl lease and the schema lock (archive/lease.py, archive/db.py), on both backends.
+"""The per-site crawl lease and the schema lock (crawler/lease.py, archive/db.py), on both backends.
 
 Races are made real with threads released by one barrier, each with its own engine
 (its own connections), so the database, not the test's timing, decides who wins."""
@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 
 from archive.db import current_revision, ensure_schema, head_revision, make_engine
-from archive.lease import DEFAULT_TTL, LEASE_EXPIRED, SiteLease, attach_run, current_holder, settle_expired_runs
+from crawler.lease import DEFAULT_TTL, LEASE_EXPIRED, SiteLease, attach_run, current_holder, settle_expired_runs
 from archive.models import CrawlLease, CrawlRun
 from archive.store import start_run
 

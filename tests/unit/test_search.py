@@ -24,7 +24,8 @@ from archive.search import (
     search,
     snippet,
 )
-from archive.store import SiteInfo, ensure_site, store_capture
+from archive.capture import SiteInfo
+from archive.store import ensure_site, store_capture
 
 ICT = timezone(timedelta(hours=7))
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from archive.capture import ArticleCapture, AttachmentRef, RawPage
 from archive.models import Article, ArticleUrl, Attachment, Content, Snapshot, Version
-from archive.store import Outcome, SiteInfo, ensure_site, snapshot_bytes, store_capture
+from archive.capture import SiteInfo
+from archive.store import Outcome, ensure_site, snapshot_bytes, store_capture
 
 ICT = timezone(timedelta(hours=7))
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)

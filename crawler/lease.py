@@ -30,8 +30,8 @@ from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.db import connect
-from archive.health import DEAD_PROCESS, process_alive
 from archive.models import CrawlLease, CrawlRun
+from crawler.runs import DEAD_PROCESS, process_alive
 
 logger = logging.getLogger(__name__)
 
