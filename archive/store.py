@@ -139,6 +139,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         return StoreResult(Outcome.UNCHANGED, article.id, before[0].number, before[0].content_id)
     if after is not None and after[1] == fields.digest:
         after[0].first_seen_at = seen_at
+        _earliest_capture(session, after[0], capture.page, run_id)
         return StoreResult(Outcome.UNCHANGED, article.id, after[0].number, after[0].content_id)
 
     content_id, content_is_new = _content(session, capture, fields, seen_at)
@@ -208,6 +209,18 @@ def _timeline(session: Session, article_id: int) -> list[tuple[Version, str]]:
         .order_by(Version.number)
     )
     return [(version, digest) for version, digest in rows]
+
+
+def _earliest_capture(session: Session, version: Version, page: RawPage | None, run_id: int | None) -> None:
+    """A backfilled version seen earlier in a web archive takes that capture as its snapshot: the raw
+    page that first showed the version is its evidence, and a WARC export then dates the version by its
+    first observation, whatever order the backfill fetched captures in. A live version keeps its live
+    page (the portal's own answer). The later capture's raw page is dropped: its text is the version's."""
+    old = version.snapshot
+    if page is None or page.source == "live" or old is None or old.source == "live":
+        return
+    version.snapshot = _snapshot(session, page, run_id)
+    session.delete(old)
 
 
 def _shift_up(session: Session, versions: list[Version]) -> None:
