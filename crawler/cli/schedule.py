@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import SiteStatus, site_statuses
+from crawler.runs import next_run_times
 from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
@@ -114,7 +115,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         schedules = {}
     engine = open_archive()
     with session_factory(engine).begin() as session:
-        statuses = site_statuses(session, schedules)
+        statuses = site_statuses(session, schedules, next_run_times(session))
     if args.json:
         rows = [{**s.as_json(), "schedule": schedules.get(s.site)} for s in statuses]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -164,7 +165,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schedule = sub.add_parser("schedule", help="run every site on its schedule (foreground service)")
     schedule.add_argument("--once", action="store_true", help="run every due site once and exit (cron, CI)")
     add_crawl_options(schedule)
