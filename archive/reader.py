@@ -115,7 +115,9 @@ def article_record(session: Session, article_id: int) -> ArticleRecord | None:
         .outerjoin(Snapshot, Snapshot.id == Version.snapshot_id)
         .where(Version.article_id == article_id)
     )
-    record.sources = {r.number: VersionSource(r.number, r.source, r.capture_url, r.snapshot_id is not None) for r in rows}
+    record.sources = {
+        r.number: VersionSource(r.number, r.source, r.capture_url, r.snapshot_id is not None) for r in rows
+    }
     record.shared = shared_copies(session, article_id)
     events = session.scalars(
         select(ArticleEvent).where(ArticleEvent.article_id == article_id).order_by(ArticleEvent.at)

@@ -84,11 +84,12 @@ def safe_page(body: bytes, headers: dict[str, str], url: str, banner: str) -> st
         head = lxml.html.Element("head")
         tree.insert(0, head)
     head.insert(0, lxml.html.Element("meta", charset="utf-8"))
-    return "<!DOCTYPE html>\n" + lxml.html.tostring(tree, encoding="unicode")
+    return "<!DOCTYPE html>\n" + str(lxml.html.tostring(tree, encoding="unicode"))
 
 
 def _document(banner: str, inner: str) -> str:
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>{_BANNER.format(html.escape(banner))}{inner}</body></html>'
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>'
+    return f"{head}{_BANNER.format(html.escape(banner))}{inner}</body></html>"
 
 
 def _drop_remote_loads(tree: lxml.html.HtmlElement, url: str) -> None:
