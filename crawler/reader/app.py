@@ -11,6 +11,7 @@ Content-Security-Policy says so to the browser.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,7 @@ PAGE_POLICY = (
     "frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
 SEARCH_LIMIT = 50
+_CAPTURE_STAMP = re.compile(r"/(\d{14})(?:[a-z]{2}_)?/")
 T = TypeVar("T")
 
 
@@ -112,6 +114,12 @@ def marked(value: str, spans: list[tuple[int, int]]) -> Markup:
     return Markup("").join([*out, escape(value[at:])])
 
 
+def capture_stamp(url: str) -> str:
+    """The 14-digit timestamp of a web-archive capture URL (``…/web/20250611020000id_/…``), else the URL."""
+    match = _CAPTURE_STAMP.search(url)
+    return match[1] if match else url
+
+
 def paragraphs(value: str) -> list[str]:
     return [p for p in value.split("\n\n") if p.strip()]
 
@@ -119,7 +127,13 @@ def paragraphs(value: str) -> list[str]:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    env.filters.update(vn_time=vn_time, vn_date=vn_date, paragraphs=paragraphs, quote=lambda v: quote(str(v)))
+    env.filters.update(
+        vn_time=vn_time,
+        vn_date=vn_date,
+        paragraphs=paragraphs,
+        capture_stamp=capture_stamp,
+        quote=lambda v: quote(str(v)),
+    )
     env.globals.update(
         marked=marked,
         LEVELS=LEVELS,
