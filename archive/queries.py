@@ -221,12 +221,14 @@ def parse_when(value: str, *, end: bool = False) -> datetime:
     return datetime(year + 1, 1, 1, tzinfo=ICT)
 
 
-def site_ids(session: Session, sites: Sequence[str] = (), province: str | None = None) -> list[int] | None:
+def site_ids(
+    session: Session, sites: Sequence[str] = (), province: str | None = None, level: str | None = None
+) -> list[int] | None:
     """Ids of the sites named, of the province (before or after the 2025 merger,
-    accents optional), or None for every site."""
-    if not sites and not province:
+    accents optional), of the level (``district``…), or None for every site."""
+    if not sites and not province and not level:
         return None
-    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025)).all()
+    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025, Site.level)).all()
     unknown = sorted(set(sites) - {r.name for r in rows})
     if unknown:
         known = ", ".join(sorted(r.name for r in rows)) or "none yet"
@@ -240,6 +242,8 @@ def site_ids(session: Session, sites: Sequence[str] = (), province: str | None =
                 {r.province for r in rows} | {r.province_after_2025 for r in rows if r.province_after_2025}
             )
             raise LookupError(f"no site in province {province!r}; the archive has: {', '.join(provinces)}")
+    if level:
+        chosen = [r for r in chosen if r.level == level]
     return [r.id for r in chosen]
 
 

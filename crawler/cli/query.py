@@ -260,7 +260,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_browse(args: argparse.Namespace) -> int:
     from crawler.browse import serve
 
-    return serve(host=args.host, port=args.port, open_browser=args.open)
+    try:
+        return serve(host=args.host, port=args.port, open_browser=args.open)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------- wiring
@@ -327,7 +330,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.set_defaults(func=_guarded(cmd_export))
 
-    p = sub.add_parser("browse", help="open the SQLite archive in Datasette (views, search, canned queries)")
+    p = sub.add_parser(
+        "browse",
+        help="the reader's pages (articles, versions and diffs, portal timelines, search) on one port; "
+        "on SQLite also Datasette under /datasette/",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--open", action="store_true", help="open a browser")
