@@ -16,7 +16,7 @@ import sys
 
 from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.crawler import Crawler
+from scrapy.crawler import AsyncCrawlerProcess, Crawler, CrawlerProcess
 from sqlalchemy import Engine
 
 from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
@@ -82,7 +82,9 @@ class Command(ScrapyCrawl):
         from twisted.internet import reactor
 
         assert self.crawler_process is not None
-        reactor.callFromThread(self.crawler_process.stop)
+        process = self.crawler_process
+        assert isinstance(process, CrawlerProcess | AsyncCrawlerProcess)
+        reactor.callFromThread(process.stop)
 
     def _argument_problem(self, name: str, opts: argparse.Namespace) -> str | None:
         """A spider's own check of its ``-a`` arguments, before Scrapy starts (no traceback)."""
