@@ -12,7 +12,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from archive.db import ArchiveDatabaseError
+from sqlalchemy.exc import DBAPIError
+
+from archive.db import ArchiveDatabaseError, database_url, describe_failure
 
 COMMAND_MODULES = (
     "crawler.cli.crawl",
@@ -39,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ArchiveDatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # failed mid-command: a corrupted page, the server gone
+        print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

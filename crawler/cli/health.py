@@ -16,23 +16,44 @@ from __future__ import annotations
 import argparse
 import json
 
-from archive.db import session_factory
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from archive.db import ArchiveReadOnly, describe_failure, make_engine, session_factory
 from archive.health import SiteStatus, settle_dead_runs, site_statuses
-from crawler.cli.schedule import open_archive
+from crawler.cli.schedule import open_reader
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
 
 
 def check(sites: list[str]) -> list[SiteStatus]:
-    engine = open_archive()
+    engine = open_reader()
     try:
-        with session_factory(engine).begin() as session:
-            settle_dead_runs(session)
-        with session_factory(engine).begin() as session:
+        _settle_dead_runs()
+        with Session(engine) as session:
             statuses = site_statuses(session, sites)
     finally:
         engine.dispose()
     return [s for s in statuses if s.site in sites] if sites else statuses
+
+
+def _settle_dead_runs() -> None:
+    """Settle the runs of dead crawls, if this user may write to the archive: a read-only
+    archive is checked as it stands (its dead runs still show as running)."""
+    try:
+        engine = make_engine()
+    except ArchiveReadOnly:
+        return
+    try:
+        with session_factory(engine).begin() as session:
+            settle_dead_runs(session)
+    except ArchiveReadOnly:
+        pass
+    except DBAPIError as exc:
+        if not isinstance(describe_failure(exc, engine.url), ArchiveReadOnly):
+            raise
+    finally:
+        engine.dispose()
 
 
 def cmd_check(args: argparse.Namespace) -> int:

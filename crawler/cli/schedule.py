@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from archive.db import ensure_schema, make_engine, session_factory
+from archive.db import ensure_schema, make_engine, reader_engine, session_factory
 from archive.health import SiteStatus, site_statuses
 from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
@@ -71,10 +72,17 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
 
 
 def open_archive() -> Engine:
+    """The archive, for writing (its schema built if it is new)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter on every connection
     engine = make_engine()
     ensure_schema(engine)
     return engine
+
+
+def open_reader() -> Engine:
+    """The archive, for reading only: works on a read-only archive."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return reader_engine()
 
 
 def build_service(args: argparse.Namespace) -> CrawlService:
@@ -112,9 +120,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     except ScheduleError as exc:
         print(f"warning: {exc}", file=sys.stderr)
         schedules = {}
-    engine = open_archive()
-    with session_factory(engine).begin() as session:
-        statuses = site_statuses(session, schedules)
+    engine = open_reader()
+    try:
+        with Session(engine) as session:
+            statuses = site_statuses(session, schedules)
+    finally:
+        engine.dispose()
     if args.json:
         rows = [{**s.as_json(), "schedule": schedules.get(s.site)} for s in statuses]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

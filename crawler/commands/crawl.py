@@ -15,7 +15,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
-from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
+from sqlalchemy.exc import DBAPIError
+
+from archive.db import ArchiveDatabaseError, database_url, describe_failure, ensure_schema, make_engine, session_factory
 from archive.health import settle_dead_runs
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
@@ -30,8 +32,8 @@ class Command(ScrapyCrawl):
                 ensure_schema(engine)
                 _settle_dead_runs(engine)
                 engine.dispose()
-            except ArchiveDatabaseError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            except (ArchiveDatabaseError, DBAPIError) as exc:
+                print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
                 self.exitcode = 2
                 return
         if args and (problem := self._argument_problem(args[0], opts)):
