@@ -36,6 +36,8 @@ WORD = re.compile(r"[^\W_]+")
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
 _WHEN = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 _TIMESTAMPS = ("published_at", "first_seen_at", "last_seen_at", "version_seen_at")
+#: the largest id or version number the archive holds: its columns are INTEGER, 32-bit on PostgreSQL
+MAX_ID = 2**31 - 1
 
 
 # ---------------------------------------------------------------- search queries
@@ -218,8 +220,10 @@ def resolve_article(session: Session, ref: str) -> list[int]:
     serve new communes), so this is a list.
     """
     ref = ref.strip()
-    if ref.isdigit():
-        return [int(ref)] if session.get(Article, int(ref)) is not None else []
+    if ref.isdecimal() and ref.isascii():
+        # Beyond MAX_ID no article can exist, and the number would not fit the column.
+        number = int(ref) if len(ref) <= 12 else MAX_ID + 1
+        return [number] if number <= MAX_ID and session.get(Article, number) is not None else []
     candidates = _url_variants(ref)
     by_alias = select(ArticleUrl.article_id).where(ArticleUrl.url.in_(candidates))
     by_canonical = select(Article.id).where(Article.canonical_url.in_(candidates))

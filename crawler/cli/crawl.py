@@ -29,6 +29,7 @@ from archive.db import (
     refuse_unknown_revision,
     upgrade,
 )
+from crawler.cli.arguments import check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -70,6 +71,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
+    check_mirror(args.mirror)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
     return 0 if all(r.ok for r in results) else 1
 

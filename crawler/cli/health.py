@@ -5,7 +5,7 @@ Silent when every site checked is healthy; otherwise one line per unhealthy site
 
 - 0: every site checked is ``ok``;
 - 1: at least one is ``warning``, ``failing``, or (named on the command line) never crawled;
-- 2: the archive database could not be opened (crawler/cli/__init__.py).
+- 2: the archive database could not be opened, or a site named is no site of this project.
 
 Runs left ``running`` by a crawl process that is gone from this machine are settled as
 ``interrupted`` first, as ``scrapy crawl`` does.
@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from archive.db import ArchiveReadOnly, describe_failure, make_engine, session_factory
 from archive.health import SiteStatus, settle_dead_runs, site_statuses
+from crawler.cli.arguments import UsageError
 from crawler.cli.schedule import open_reader
+from crawler.schedules import spider_schedules
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
 
@@ -58,6 +60,9 @@ def _settle_dead_runs() -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     statuses = check(args.sites)
+    known = set(spider_schedules()) | {s.site for s in statuses if s.last is not None or s.running}
+    if unknown := sorted(set(args.sites) - known):
+        raise UsageError(f"unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites")
     if args.json:
         print(json.dumps([s.as_json() for s in statuses], ensure_ascii=False, indent=2))
     else:

@@ -17,23 +17,25 @@ from sqlalchemy.orm import Session
 
 from archive.db import ensure_schema, make_engine, reader_engine, session_factory
 from archive.health import SiteStatus, site_statuses
+from crawler.cli import arguments
 from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
 def duration(text: str) -> float:
     try:
-        return parse_duration(text)
+        return arguments.bounded_seconds(parse_duration(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
     defaults = ServiceConfig()
-    parser.add_argument("--mirror", help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
+    parser.add_argument("--mirror", type=arguments.mirror_url,
+                        help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for every crawl (repeatable)")
-    parser.add_argument("--concurrency", type=int, default=defaults.concurrency,
+    parser.add_argument("--concurrency", type=arguments.concurrency, default=defaults.concurrency,
                         help=f"crawls at the same time (default {defaults.concurrency})")
     parser.add_argument("--time-limit", type=duration, default=defaults.time_limit, metavar="DURATION",
                         help=f"stop a crawl running longer (default {fmt_duration(defaults.time_limit)})")
@@ -87,6 +89,7 @@ def open_reader() -> Engine:
 
 def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
+    arguments.check_mirror(config.mirror)
     return CrawlService(config, site_schedules(config.schedules_file), open_archive())
 
 

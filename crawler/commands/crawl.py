@@ -21,6 +21,7 @@ from archive.db import ArchiveDatabaseError, database_url, describe_failure, ens
 from archive.health import settle_dead_runs
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
+from crawler.middlewares import mirror_unreachable
 
 
 class Command(ScrapyCrawl):
@@ -36,7 +37,10 @@ class Command(ScrapyCrawl):
                 print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
                 self.exitcode = 2
                 return
-        if args and (problem := self._argument_problem(args[0], opts)):
+        problem = self._argument_problem(args[0], opts) if args else None
+        if problem is None and (mirror := opts.spargs.get("mirror") or self.settings.get("ARCHIVE_MIRROR")):
+            problem = mirror_unreachable(mirror)
+        if problem:
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = 2
             return
