@@ -165,7 +165,7 @@ def describe_failure(exc: BaseException, url: str | URL) -> ArchiveDatabaseError
     if "malformed" in lowered or "corrupt" in lowered:
         return ArchiveDatabaseError(
             f"the archive {where} is corrupted or truncated ({reason}); restore it from a backup "
-            "(`portal-archive check --deep` says which table is damaged)"
+            "(`portal-archive check --deep` names the damaged table while the schema still reads)"
         )
     if "readonly" in lowered or "read-only" in lowered:
         return ArchiveReadOnly(

@@ -7,6 +7,10 @@ Silent when every site checked is healthy; otherwise one line per unhealthy site
 - 1: at least one is ``warning``, ``failing``, or (named on the command line) never crawled;
 - 2: the archive database could not be opened, or a site named is no site of this project.
 
+``--deep`` first reads every table of the archive whole (archive/integrity.py): damage in the
+middle of the file, which the other commands meet only when they read that page, exits 2 with
+the damaged table named.
+
 Runs left ``running`` by a crawl process that is gone from this machine are settled as
 ``interrupted`` first, as ``scrapy crawl`` does.
 """
@@ -19,8 +23,9 @@ import json
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from archive.db import ArchiveReadOnly, describe_failure, make_engine, session_factory
+from archive.db import ArchiveDatabaseError, ArchiveReadOnly, describe_failure, make_engine, mask, session_factory
 from archive.health import SiteStatus, settle_dead_runs, site_statuses
+from archive.integrity import damaged_tables
 from crawler.cli.arguments import UsageError
 from crawler.cli.schedule import open_reader
 from crawler.schedules import spider_schedules
@@ -37,6 +42,21 @@ def check(sites: list[str]) -> list[SiteStatus]:
     finally:
         engine.dispose()
     return [s for s in statuses if s.site in sites] if sites else statuses
+
+
+def check_integrity() -> None:
+    """Every table read whole (archive/integrity.py); a damaged archive is one line, exit 2."""
+    engine = open_reader()
+    try:
+        damage = damaged_tables(engine)
+    finally:
+        engine.dispose()
+    if damage:
+        tables = ", ".join(f"{d.table} ({d.problem})" for d in damage)
+        raise ArchiveDatabaseError(
+            f"the archive {mask(engine.url)} is damaged in table{'s' if len(damage) > 1 else ''} {tables}; "
+            "restore it from a backup"
+        )
 
 
 def _settle_dead_runs() -> None:
@@ -59,6 +79,8 @@ def _settle_dead_runs() -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.deep:
+        check_integrity()
     statuses = check(args.sites)
     known = set(spider_schedules()) | {s.site for s in statuses if s.last is not None or s.running}
     if unknown := sorted(set(args.sites) - known):
@@ -77,4 +99,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sites", nargs="*", metavar="SITE", help="sites to check (default: every crawled site)")
     parser.add_argument("--json", action="store_true", help="every site checked, as JSON")
+    parser.add_argument("--deep", action="store_true",
+                        help="first read every table whole: a damaged archive exits 2 naming the table")
     parser.set_defaults(func=cmd_check)
