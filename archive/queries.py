@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from archive.db import reader_engine  # noqa: F401 - re-exported: readers open the archive through here
+from archive.db import reader_engine as reader_engine  # re-exported: readers open the archive here
 from archive.diff import ICT, AttachmentText, VersionText
 from archive.models import Article, ArticleUrl, ContentAttachment, Site, UTCDateTime, Version
 from archive.normalise import fold
@@ -188,12 +188,14 @@ def parse_when(value: str, *, end: bool = False) -> datetime:
     return datetime(year + 1, 1, 1, tzinfo=ICT)
 
 
-def site_ids(session: Session, sites: Sequence[str] = (), province: str | None = None) -> list[int] | None:
+def site_ids(
+    session: Session, sites: Sequence[str] = (), province: str | None = None, level: str | None = None
+) -> list[int] | None:
     """Ids of the sites named, of the province (before or after the 2025 merger,
-    accents optional), or None for every site."""
-    if not sites and not province:
+    accents optional), of the level (``district``…), or None for every site."""
+    if not sites and not province and not level:
         return None
-    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025)).all()
+    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025, Site.level)).all()
     unknown = sorted(set(sites) - {r.name for r in rows})
     if unknown:
         known = ", ".join(sorted(r.name for r in rows)) or "none yet"
@@ -207,6 +209,8 @@ def site_ids(session: Session, sites: Sequence[str] = (), province: str | None =
                 {r.province for r in rows} | {r.province_after_2025 for r in rows if r.province_after_2025}
             )
             raise LookupError(f"no site in province {province!r}; the archive has: {', '.join(provinces)}")
+    if level:
+        chosen = [r for r in chosen if r.level == level]
     return [r.id for r in chosen]
 
 
@@ -372,8 +376,8 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """The current version of every article (of ``site``), streamed in article order."""
     where = "WHERE site = :site" if site else ""
-    statement = text(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM article_current {where} ORDER BY article_id")
-    statement = statement.columns(**{name: UTCDateTime() for name in _TIMESTAMPS})
+    query = text(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM article_current {where} ORDER BY article_id")
+    statement = query.columns(**{name: UTCDateTime() for name in _TIMESTAMPS})
     result = connection.execution_options(yield_per=batch).execute(statement, {"site": site})
     for row in result:
         yield dict(row._mapping)

@@ -21,8 +21,8 @@ import asyncio
 import logging
 import os
 import shutil
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from playwright.async_api import Page
@@ -36,14 +36,15 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from archive import runstats
+
 logger = logging.getLogger(__name__)
 
 ENV = "ARCHIVE_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package "chromium" (scripts/bootstrap)
 #: finish reason of a crawl closed because its site needs a browser and none is installed
 BROWSER_MISSING = "browser_missing"
-STAT_TIMEOUT = "archive/browser_timeout"
-STAT_MISSING = "archive/browser_missing"
+STAT_TIMEOUT, STAT_MISSING = runstats.BROWSER_TIMEOUT, runstats.BROWSER_MISSING
 #: Playwright resource types never needed to read a page (PLAYWRIGHT_ABORT_REQUEST)
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 
@@ -123,7 +124,7 @@ async def click_more(
     return max_clicks
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped upstream
     """scrapy-playwright's handler for http(s), started on the first request that asks for the
     browser; requests without meta ``playwright`` go to Scrapy's HTTP/1.1 handler untouched."""
 
@@ -152,7 +153,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._launch()
                 self._playwright_started = True
         try:
-            return await super()._download_request(request, spider)
+            response: Response = await super()._download_request(request, spider)
+            return response
         except PlaywrightTimeoutError as exc:
             reason = exc.message.splitlines()[0] if exc.message else "timeout"
             self.stats.inc_value(STAT_TIMEOUT)

@@ -17,6 +17,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.config import archive_config
+
 logger = logging.getLogger(__name__)
 
 META_ORIGINAL = "archive_original_url"
@@ -75,7 +77,7 @@ class MirrorMiddleware:
     @property
     def mirror(self) -> str | None:
         spider = self.crawler.spider
-        return getattr(spider, "mirror", None) or self.crawler.settings.get("ARCHIVE_MIRROR")
+        return getattr(spider, "mirror", None) or archive_config(self.crawler).mirror
 
     def process_request(self, request: Request) -> Request | None:
         mirror = self.mirror

@@ -49,7 +49,7 @@ def install() -> None:
         finally:
             _deadlines.pop(id(conn), None)
 
-    database.sqlite_timelimit = sqlite_timelimit  # type: ignore[attr-defined]
+    database.sqlite_timelimit = sqlite_timelimit
     _installed = True
 
 

@@ -11,7 +11,6 @@ import argparse
 import sys
 from collections.abc import Callable
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from archive.queries import MAX_ID
 

@@ -38,6 +38,7 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import ScheduleError, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
@@ -73,7 +74,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return 2
     check_mirror(args.mirror)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
-    return 0 if all(r.ok for r in results) else 1
+    if not all(r.ok for r in results):
+        return 1
+    # A site another process is crawling was not crawled: try again later (EX_TEMPFAIL).
+    return EX_TEMPFAIL if any(r.status == "skipped" for r in results) else 0
 
 
 def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
@@ -160,7 +164,9 @@ def _outcome_text(result: CrawlResult) -> str:
     colour = "green" if result.status == "finished" else "yellow" if result.ok else "red"
     text = f"{result.status}: {result.reason}"
     if (run := result.run) is not None:
-        text = (f"{run.status.replace('_', ' ')}: {run.new_articles} new articles, "
+        # A failed run says why first: "failed (fetched nothing: 6 DNSLookupError): 0 new articles, …"
+        why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+        text = (f"{run.status.replace('_', ' ')}{why}: {run.new_articles} new articles, "
                 f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks")
     return f"[{colour}]{escape(text)}[/]"
 
@@ -223,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.wait()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)
     crawl = sub.add_parser("crawl", help="crawl sites now, showing progress")

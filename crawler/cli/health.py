@@ -24,10 +24,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from archive.db import ArchiveDatabaseError, ArchiveReadOnly, describe_failure, make_engine, mask, session_factory
-from archive.health import SiteStatus, settle_dead_runs, site_statuses
+from archive.health import SiteStatus, site_statuses
 from archive.integrity import damaged_tables
 from crawler.cli.arguments import UsageError
 from crawler.cli.schedule import open_reader
+from crawler.runs import next_run_times, settle_dead_runs
 from crawler.schedules import spider_schedules
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
@@ -38,7 +39,7 @@ def check(sites: list[str]) -> list[SiteStatus]:
     try:
         _settle_dead_runs()
         with Session(engine) as session:
-            statuses = site_statuses(session, sites)
+            statuses = site_statuses(session, sites, next_run_times(session))
     finally:
         engine.dispose()
     return [s for s in statuses if s.site in sites] if sites else statuses
@@ -94,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_HEALTHY if all(s.health.healthy for s in statuses) else EXIT_UNHEALTHY
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("check", help="site health for cron: exit 0 all healthy, 1 some unhealthy, 2 db error",
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sites", nargs="*", metavar="SITE", help="sites to check (default: every crawled site)")

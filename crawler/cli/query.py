@@ -45,7 +45,7 @@ _BOLD, _MARK, _DIM, _RESET = "\x1b[1m", "\x1b[1;33m", "\x1b[2m", "\x1b[0m"
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     if args.color == "auto":
         return stream.isatty() and not os.environ.get("NO_COLOR")
-    return args.color == "always"
+    return str(args.color) == "always"
 
 
 def _reader() -> Engine:
@@ -267,7 +267,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_browse(args: argparse.Namespace) -> int:
     from crawler.browse import serve
 
-    return serve(host=args.host, port=args.port, open_browser=args.open)
+    try:
+        return serve(host=args.host, port=args.port, open_browser=args.open)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------- wiring
@@ -301,7 +304,7 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     return run
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     color = argparse.ArgumentParser(add_help=False)
     color.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the output"
@@ -335,7 +338,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.set_defaults(func=_guarded(cmd_export))
 
-    p = sub.add_parser("browse", help="open the SQLite archive in Datasette (views, search, canned queries)")
+    p = sub.add_parser(
+        "browse",
+        help="the reader's pages (articles, versions and diffs, portal timelines, search) on one port; "
+        "on SQLite also Datasette under /datasette/",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=arguments.port, default=8001)
     p.add_argument("--open", action="store_true", help="open a browser")

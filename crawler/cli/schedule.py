@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from archive.db import ensure_schema, make_engine, reader_engine, session_factory
+from archive.db import ensure_schema, make_engine, reader_engine
 from archive.health import SiteStatus, site_statuses
 from crawler.cli import arguments
+from crawler.runs import next_run_times
 from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
@@ -126,7 +127,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     engine = open_reader()
     try:
         with Session(engine) as session:
-            statuses = site_statuses(session, schedules)
+            statuses = site_statuses(session, schedules, next_run_times(session))
     finally:
         engine.dispose()
     if args.json:
@@ -178,7 +179,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schedule = sub.add_parser("schedule", help="run every site on its schedule (foreground service)")
     schedule.add_argument("--once", action="store_true", help="run every due site once and exit (cron, CI)")
     add_crawl_options(schedule)

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from archive.capture import ArticleCapture, RawPage
-from archive.store import SiteInfo
+from archive import runstats
+from archive.capture import ArticleCapture, RawPage, SiteInfo
 from crawler.browser import render_meta
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
-#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source"}
+#: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source", "replay"}
 META_CAPTURE = "archive_capture"
 #: where a crawl reads the portal from: the portal itself, or its captures in a web archive
 SOURCES = ("live", "wayback")
@@ -59,7 +59,7 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
-                        mirror: str | None = None, **_: Any) -> None:
+                        mirror: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
         from crawler.middlewares import mirror_problem
         from crawler.wayback_cdx import cdx_day
@@ -72,6 +72,7 @@ class PortalSpider(scrapy.Spider):
         if mirror and (problem := mirror_problem(mirror)):
             raise ValueError(f"-a {problem}")
         cdx_day(since), cdx_day(until)
+        return None
 
     @classmethod
     def site_info(cls) -> SiteInfo:
@@ -133,10 +134,11 @@ class PortalSpider(scrapy.Spider):
 
     # -- helpers for family classes ------------------------------------------------
 
-    def count(self, key: str) -> None:
+    def count(self, name: str) -> None:
+        """Count ``archive/<name>`` in the crawl's stats (the names: archive/runstats.py)."""
         crawler = getattr(self, "crawler", None)
         if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(f"archive/{key}")
+            crawler.stats.inc_value(runstats.stat(name))
 
     @staticmethod
     def raw_page(response: Response) -> RawPage:
@@ -150,6 +152,7 @@ class PortalSpider(scrapy.Spider):
             fetched_at=capture["captured_at"] if capture else datetime.now(UTC),
             source=capture["source"] if capture else "live",
             capture_url=capture["capture_url"] if capture else None,
+            replay=capture.get("replay") if capture else None,
         )
 
     def capture(
@@ -183,10 +186,12 @@ class PortalSpider(scrapy.Spider):
         """The generic extractor's reading of a page the family selectors could not
         read, marked ``extraction="fallback"``; None (logged, counted) if it finds no article either."""
         if not isinstance(response, TextResponse):
-            return self.no_body(response)
+            self.no_body(response)
+            return None
         found = extract_generic(response.text, response.url)
         if found is None:
-            return self.no_body(response)
+            self.no_body(response)
+            return None
         logger.warning("Family selectors found no body on %s; used the generic extractor", response.url)
         self.count("fallback")
         return self.capture(
@@ -202,4 +207,3 @@ class PortalSpider(scrapy.Spider):
     def no_body(self, response: Response) -> None:
         logger.warning("No article body on %s (status %s): nothing stored", response.url, response.status)
         self.count("no_body")
-        return None
