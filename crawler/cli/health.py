@@ -24,11 +24,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from archive.db import ArchiveDatabaseError, ArchiveReadOnly, describe_failure, make_engine, mask, session_factory
-from archive.health import SiteStatus, site_statuses
+from archive.health import SiteStatus, open_runs, site_statuses
 from archive.integrity import damaged_tables
 from crawler.cli.arguments import UsageError
 from crawler.cli.schedule import open_reader
-from crawler.runs import next_run_times, settle_dead_runs
+from crawler.runs import next_run_times, process_alive, run_process, settle_dead_runs
 from crawler.schedules import spider_schedules
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
@@ -37,7 +37,10 @@ EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
 def check(sites: list[str]) -> list[SiteStatus]:
     engine = open_reader()
     try:
-        _settle_dead_runs()
+        with Session(engine) as session:
+            dead = any(process_alive(run_process(run)) is False for run in open_runs(session))
+        if dead:
+            _settle_dead_runs()
         with Session(engine) as session:
             statuses = site_statuses(session, sites, next_run_times(session))
     finally:
@@ -61,8 +64,8 @@ def check_integrity() -> None:
 
 
 def _settle_dead_runs() -> None:
-    """Settle the runs of dead crawls, if this user may write to the archive: a read-only
-    archive is checked as it stands (its dead runs still show as running)."""
+    """Settle the runs of dead crawls (check writes only then), if this user may write to the
+    archive: a read-only archive is checked as it stands (its dead runs still show as running)."""
     try:
         engine = make_engine()
     except ArchiveReadOnly:

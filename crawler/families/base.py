@@ -71,7 +71,11 @@ class PortalSpider(scrapy.Spider):
                              "another archive with -a wayback=<pywb collection URL> instead")
         if mirror and (problem := mirror_problem(mirror)):
             raise ValueError(f"-a {problem}")
-        cdx_day(since), cdx_day(until)
+        for name, value in (("since", since), ("until", until)):
+            try:
+                cdx_day(value)
+            except ValueError as exc:
+                raise ValueError(f"-a {name}={value}: {exc}") from None
         return None
 
     @classmethod

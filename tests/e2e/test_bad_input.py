@@ -17,6 +17,8 @@ import logging
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from archive.db import make_engine
+from archive.db import PROJECT_ROOT, make_engine
 from crawler.cli import main
 from tests.e2e.test_queries import build_archive
 from tests.pg import fresh_database
@@ -254,3 +256,90 @@ def sqlite_archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archiv
     (root / "random.sqlite3").write_bytes(os.urandom(20000))
     (root / "truncated.sqlite3").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
     yield Archives(f"sqlite:///{good}", "", min(ids.values()), root)
+
+
+# ---------------------------------------------------------------- spider arguments: real `scrapy crawl` processes
+
+#: (id, site, -a arguments, what the one error line says); DATABASE_URL carries the password in its query
+SPIDER_ROWS = [
+    ("mirror-closed-port", "quangngai", ["mirror=http://127.0.0.1:{closed}"], "cannot be reached"),
+    ("mirror-malformed", "quangngai_minhlong", ["mirror=127.0.0.1:8000"], "not an http:// or https:// URL"),
+    ("mirror-port-out-of-range", "baodongthap", ["mirror=http://127.0.0.1:99999"], "not a URL"),
+    ("source-unknown", "quangngai", ["source=ftp"], "source must be one of"),
+    ("since-not-a-date", "quangngai", ["source=wayback", "since=2024-13-45"], "since"),
+    ("mirror-with-wayback", "quangngai", ["source=wayback", "mirror=http://127.0.0.1:{closed}"], "do not go together"),
+    ("generic-no-start-url", "generic", [], "start_url"),
+    ("generic-max-pages-negative", "generic", ["start_url=https://example.gov.vn/tin-tuc", "article_pattern=/tin/",
+                                               "max_pages=-1"], "max_pages"),
+]
+
+
+def scrapy_crawl(site: str, arguments: list[str], db_url: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "scrapy", "crawl", site, *[x for a in arguments for x in ("-a", a)]]
+    return subprocess.run(argv, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": db_url},
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("site", "arguments", "says"), [row[1:] for row in SPIDER_ROWS],
+                         ids=[row[0] for row in SPIDER_ROWS])
+def test_bad_spider_argument(sqlite_archives: Archives, site: str, arguments: list[str], says: str) -> None:
+    closed = closed_port()
+    # The password sits in the URL's query, which SQLite ignores: it must still never be printed.
+    url = f"{sqlite_archives.good}?password={PASSWORD}"
+    done = scrapy_crawl(site, [a.format(closed=closed) for a in arguments], url)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert len(errors) == 1 and says in errors[0], done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not leaks(done.stdout + done.stderr)
+
+
+def test_a_crawl_starts_no_remote_control(sqlite_archives: Archives, tmp_path: Path) -> None:
+    """Scrapy 2.13+ starts an HTTP server that runs any Python code sent with its token; no crawl does."""
+    server = subprocess.Popen([sys.executable, "-m", "tests.fixtures.server", "--port", "0"], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        mirror = server.stdout.readline().split()[3]
+        done = scrapy_crawl("quangngai_minhlong", [f"mirror={mirror}"], f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    finally:
+        server.terminate()
+        server.wait()
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert "scrapy.extensions.corestats.CoreStats" in log  # the list of enabled extensions was logged
+    assert "RemoteControl" not in log and "Remote control" not in log
+    assert "TelnetConsole" not in log
+
+
+# ---------------------------------------------------------------- what must keep working
+
+
+def test_read_only_archives_are_read(sqlite_archives: Archives, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mode=ro`` and ``immutable=1`` open a read-only archive; a plain reader writes nothing either:
+    an archive in rollback-journal mode stays so, and no -wal file appears beside it."""
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(Path(sqlite_archives.good.removeprefix("sqlite:///")).read_bytes())
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    before = path.read_bytes()
+    article = str(sqlite_archives.article)
+    for url in (f"sqlite:///{path}?mode=ro", f"sqlite:///{path}?immutable=1", f"sqlite:///{path}"):
+        for argv in (["search", "dan van"], ["history", article], ["diff", article], ["export"], ["status"],
+                     ["check", "--deep"], ["export-warc", str(tmp_path / "out.warc.gz")]):
+            outcome = run_cli(argv, url, capsys, caplog, monkeypatch)
+            assert outcome.code in (0, 1), (url, argv, outcome.err)  # check: 1 is an unhealthy site, not an error
+            assert "error" not in outcome.err, (url, argv, outcome.err)
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + "-wal").exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_check_deep_passes_a_whole_archive(archives: Archives, capsys: pytest.CaptureFixture[str],
+                                           caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    outcome = run_cli(["check", "--deep", "--json"], archives.good, capsys, caplog, monkeypatch)
+    assert outcome.code in (0, 1) and not outcome.err, outcome.err
+    assert not leaks(outcome.out + outcome.err + outcome.logs)
