@@ -21,6 +21,7 @@ Datasette's own ``escape_fts`` (what the search box sends) is replaced by
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import sqlite3
@@ -46,9 +47,11 @@ from archive.queries import (
     to_fts5,
 )
 from archive.search import WEIGHTS, snippet_for
+from crawler import querytime
 
 logger = logging.getLogger(__name__)
 
+_SNIPPET_SOURCE_MAX = 200_000
 # FTS5 reads an empty phrase as "nothing matches": what an empty search box should give.
 _MATCH_NOTHING = '""'
 # As archive.search ranks: the words side by side first, then bm25.
@@ -156,19 +159,23 @@ def archive_snippet(raw: str | None, lead: str | None, body: str | None) -> str:
         query = parse_query(raw or "")
     except SearchQueryError:
         query = SearchQuery(())
-    text, spans = snippet_for(query, lead or "", body or "")
+    # Matches past the first 200,000 characters are not snippeted: one call stays short (crawler/querytime.py).
+    text, spans = snippet_for(query, (lead or "")[:_SNIPPET_SOURCE_MAX], (body or "")[:_SNIPPET_SOURCE_MAX])
     for start, end in reversed(spans):
         text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
     return text
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("archive_match", 1, archive_match, deterministic=True)
-    conn.create_function("escape_fts", 1, archive_match, deterministic=True)
-    conn.create_function("archive_adjacent", 1, archive_adjacent, deterministic=True)
-    conn.create_function("archive_snippet", 3, archive_snippet, deterministic=True)
+    # Each function stops the query once past Datasette's time limit (crawler/querytime.py).
+    querytime.install()
+    limited = functools.partial(querytime.within_limit, conn)
+    conn.create_function("archive_match", 1, limited(archive_match), deterministic=True)
+    conn.create_function("escape_fts", 1, limited(archive_match), deterministic=True)
+    conn.create_function("archive_adjacent", 1, limited(archive_adjacent), deterministic=True)
+    conn.create_function("archive_snippet", 3, limited(archive_snippet), deterministic=True)
     conn.create_function(
-        "archive_fold", 1, lambda value: fold(value) if value is not None else None, deterministic=True
+        "archive_fold", 1, limited(lambda value: fold(value) if value is not None else None), deterministic=True
     )
 
 

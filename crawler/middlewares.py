@@ -10,6 +10,7 @@ and the archive under the portal URL. Tests and the offline demo use this.
 from __future__ import annotations
 
 import logging
+import socket
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -35,6 +36,34 @@ def from_mirror(mirror: str, url: str, scheme: str) -> str | None:
     if not url.startswith(base):
         return None
     return f"{scheme}://{url[len(base):]}"
+
+
+def mirror_problem(mirror: str) -> str | None:
+    """What is wrong with a mirror URL as written (None if nothing): checked before a crawl starts."""
+    try:
+        parts = urlsplit(mirror)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError as exc:
+        return f"mirror {mirror!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"mirror {mirror!r} is not an http:// or https:// URL with a host, like http://127.0.0.1:8000"
+    if parts.query or parts.fragment:
+        return f"mirror {mirror!r} has a query or fragment; give the mirror's root, like http://127.0.0.1:8000"
+    return None
+
+
+def mirror_unreachable(mirror: str, timeout: float = 10.0) -> str | None:
+    """Why the mirror cannot be reached (None if it accepts a connection): a crawl of a mirror that
+    is down would fetch nothing and, page by page, fill its log with connection errors."""
+    if problem := mirror_problem(mirror):
+        return problem
+    parts = urlsplit(mirror)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"mirror {mirror} cannot be reached: {exc.strerror or exc}"
 
 
 class MirrorMiddleware:

@@ -22,7 +22,10 @@ RETRY_TIMES = 3
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 COOKIES_ENABLED = True
+# No remote control of a running crawl: the telnet console and Scrapy 2.13+'s HTTP server that runs any
+# Python code sent with its token (scrapy.extensions.remote_control; the token sits in a file under $HOME).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Web-archive backfill (crawler/wayback.py): linked files asked of the archive, answers back under the

@@ -18,11 +18,13 @@ from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import AsyncCrawlerProcess, Crawler, CrawlerProcess
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
-from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
+from archive.db import ArchiveDatabaseError, database_url, describe_failure, ensure_schema, make_engine, session_factory
 from crawler.browser import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 from crawler.lease import EX_TEMPFAIL, SiteLease
+from crawler.middlewares import mirror_unreachable
 from crawler.runs import settle_dead_runs
 
 
@@ -35,11 +37,14 @@ class Command(ScrapyCrawl):
                 engine = make_engine(ArchiveConfig.from_settings(self.settings).database_url)
                 ensure_schema(engine)
                 _settle_dead_runs(engine)
-            except ArchiveDatabaseError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            except (ArchiveDatabaseError, DBAPIError) as exc:
+                print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
                 self.exitcode = 2
                 return
-        if args and (problem := self._argument_problem(args[0], opts)):
+        problem = self._argument_problem(args[0], opts) if args else None
+        if problem is None and (mirror := opts.spargs.get("mirror") or self.settings.get("ARCHIVE_MIRROR")):
+            problem = mirror_unreachable(mirror)
+        if problem:
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = 2
             return

@@ -61,6 +61,7 @@ class PortalSpider(scrapy.Spider):
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
                         mirror: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
+        from crawler.middlewares import mirror_problem
         from crawler.wayback_cdx import cdx_day
 
         if source not in SOURCES:
@@ -68,7 +69,13 @@ class PortalSpider(scrapy.Spider):
         if source == "wayback" and mirror:
             raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
                              "another archive with -a wayback=<pywb collection URL> instead")
-        cdx_day(since), cdx_day(until)
+        if mirror and (problem := mirror_problem(mirror)):
+            raise ValueError(f"-a {problem}")
+        for name, value in (("since", since), ("until", until)):
+            try:
+                cdx_day(value)
+            except ValueError as exc:
+                raise ValueError(f"-a {name}={value}: {exc}") from None
         return None
 
     @classmethod
