@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
 from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
-from crawler.browser import BROWSER_MISSING
+from crawler.chromium import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 from crawler.runs import settle_dead_runs
 
@@ -61,7 +61,7 @@ class Command(ScrapyCrawl):
         return crawler
 
     def _spider_closed(self, reason: str) -> None:
-        # A site that needs a browser, and none installed: the crawl did nothing (crawler/browser.py).
+        # A site that needs a browser, and none installed: the crawl did nothing (crawler/chromium.py).
         if reason == BROWSER_MISSING:
             self.exitcode = 1
 

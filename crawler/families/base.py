@@ -26,10 +26,11 @@ from typing import Any, ClassVar, Literal
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 
 from archive import runstats
 from archive.capture import ArticleCapture, RawPage, SiteInfo
-from crawler.browser import render_meta
+from crawler import chromium
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
 
@@ -39,6 +40,11 @@ META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
 #: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source", "replay"}
 META_CAPTURE = "archive_capture"
+#: the portal URL a request stands for while another URL is on the wire: a mirror's
+#: (crawler/middlewares.py) or a web archive's (crawler/wayback.py); the answer is put back under it
+META_ORIGINAL = "archive_original_url"
+#: who put another URL on the wire for META_ORIGINAL: "mirror" or "wayback"; each puts back only its own
+META_VIA = "archive_via"
 #: where a crawl reads the portal from: the portal itself, or its captures in a web archive
 SOURCES = ("live", "wayback")
 
@@ -70,8 +76,14 @@ class PortalSpider(scrapy.Spider):
     # How often the crawl service runs this site: "every 6h", "0 3 * * *" or "off" (docs/service.md).
     schedule: ClassVar[str] = "every 6h"
     # Kinds of request ("listing", "article") the site only builds by script: rendered in Chromium
-    # (crawler/browser.py, docs/browser.md). Everything else stays plain HTTP.
+    # (crawler/chromium.py, docs/browser.md). Everything else stays plain HTTP.
     browser_for: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if cls.browser_for:  # only a site that asks for the browser gets its download handler
+            chromium.install(settings)
 
     def __init__(self, *args: Any, mirror: str | None = None, source: str = "live", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,7 +149,7 @@ class PortalSpider(scrapy.Spider):
         """Meta that renders a ``kind`` request in Chromium if the site opts in (``browser_for``);
         a family overrides it to add page methods (a "Xem thêm" button to click). A request's own
         meta wins: ``{"playwright": True}`` opts one request in, ``False`` one out."""
-        return render_meta() if kind in self.browser_for else {}
+        return chromium.render_meta() if kind in self.browser_for else {}
 
     def source_key(self, url: str) -> str | None:
         """The article's identity within this site, from its URL (None if the URL carries none)."""
