@@ -17,7 +17,14 @@ from sqlalchemy import Engine
 from archive.db import ensure_schema, make_engine, session_factory
 from archive.health import SiteStatus, site_statuses
 from crawler.runs import next_run_times
-from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
+from crawler.schedules import (
+    DEFAULT_SCHEDULES_FILE,
+    ScheduleError,
+    fmt_duration,
+    parse_duration,
+    retired_sites,
+    site_schedules,
+)
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
@@ -80,7 +87,7 @@ def open_archive() -> Engine:
 
 def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
-    return CrawlService(config, site_schedules(config.schedules_file), open_archive())
+    return CrawlService(config, site_schedules(config.schedules_file), open_archive(), retired=retired_sites())
 
 
 def print_results(results: list[CrawlResult]) -> None:
