@@ -14,11 +14,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +131,7 @@ def check_connection(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def alembic_config(connection=None):  # type: ignore[no-untyped-def]
+def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for ``migrations/``, optionally bound to an open connection."""
     from alembic.config import Config
 
@@ -184,6 +188,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             raw.execute("PRAGMA legacy_alter_table=ON")
         try:
             with connection.begin():
+                _lock_schema(connection)
                 yield connection
                 if raw is not None and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise ArchiveDatabaseError("a migration left rows that break foreign keys; rolled back")
@@ -193,22 +198,56 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
                 raw.execute("PRAGMA legacy_alter_table=OFF")
 
 
+#: the PostgreSQL advisory lock key every schema change takes (an arbitrary constant of this project)
+SCHEMA_LOCK_KEY = 0x7061_7263  # "parc"
+
+
+def _lock_schema(connection: Connection) -> None:
+    """Serialise schema changes: N crawls started on an empty database must build it once.
+
+    PostgreSQL: a transaction-level advisory lock, released when the migration commits or
+    its connection dies. SQLite: the transaction is already ``BEGIN IMMEDIATE`` (the
+    engine's begin hook), which holds the file's write lock until it ends.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
+@contextmanager
+def schema_locked(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the schema lock: for tables outside the
+    migrations (APScheduler's job store) that several processes may create at once."""
+    with connect(engine) as connection, connection.begin():
+        _lock_schema(connection)
+        yield connection
+
+
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
     """Make sure the schema is at the head revision.
 
     An empty database is a new archive, and building its schema is safe, so it
     is migrated when ``create`` is true. A database at an older revision is
     never migrated behind the user's back: that is an explicit
-    ``portal-archive migrate``.
+    ``portal-archive migrate``. The decision is taken again under the schema
+    lock, so of several processes that find an empty database one builds the
+    schema and the others find it built.
     """
     check_connection(engine)
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
-    if current is None and create and not _has_tables(engine):
-        logger.info("New archive at %s: creating the schema", mask(engine.url))
-        upgrade(engine)
-        return
+    if current is None and create:
+        from alembic import command
+        from alembic.migration import MigrationContext
+
+        with migration_connection(engine) as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head:
+                return  # another process built it while we waited for the lock
+            if current is None and not inspect(connection).get_table_names():
+                logger.info("New archive at %s: creating the schema", mask(engine.url))
+                command.upgrade(alembic_config(connection), "head")
+                return
     if current is None:
         raise ArchiveDatabaseError(
             f"{mask(engine.url)} holds tables but no archive schema version; "
@@ -218,11 +257,6 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         f"the archive {mask(engine.url)} is at schema revision {current}, this code needs {head}; "
         "run `portal-archive migrate` (alembic upgrade head) first"
     )
-
-
-def _has_tables(engine: Engine) -> bool:
-    with connect(engine) as connection:
-        return bool(inspect(connection).get_table_names())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -106,7 +106,8 @@ def _stat_counts(stats: dict[str, Any]) -> dict[str, int]:
         "challenges": runstats.count(stats, runstats.CHALLENGE), "truncated": runstats.count(stats, runstats.TRUNCATED),
         "mis_decoded": runstats.count(stats, runstats.MIS_DECODED),
         "charset_repaired": runstats.count(stats, runstats.CHARSET_REPAIRED),
-        "dns_errors": runstats.count(stats, runstats.DNS_ERROR), "tls_errors": runstats.count(stats, runstats.TLS_ERROR),
+        "dns_errors": runstats.count(stats, runstats.DNS_ERROR),
+        "tls_errors": runstats.count(stats, runstats.TLS_ERROR),
     }
 
 

@@ -403,8 +403,8 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """The current version of every article (of ``site``), streamed in article order."""
     where = "WHERE site = :site" if site else ""
-    statement = text(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM article_current {where} ORDER BY article_id")
-    statement = statement.columns(**{name: UTCDateTime() for name in _TIMESTAMPS})
+    query = text(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM article_current {where} ORDER BY article_id")
+    statement = query.columns(**{name: UTCDateTime() for name in _TIMESTAMPS})
     result = connection.execution_options(yield_per=batch).execute(statement, {"site": site})
     for row in result:
         yield dict(row._mapping)

@@ -45,7 +45,8 @@ from archive.queries import (
 
 __all__ = [
     "SearchFilters", "SearchHit", "SearchQuery", "SearchQueryError", "Term", "add_to_index",
-    "highlight_spans", "index_content", "index_inserted_content", "index_text", "index_values", "parse_query", "rebuild_index",
+    "highlight_spans", "index_content", "index_inserted_content", "index_text", "index_values", "parse_query",
+    "rebuild_index",
     "search", "snippet", "snippet_for",
 ]  # fmt: skip
 logger = logging.getLogger(__name__)
@@ -300,7 +301,8 @@ def _ranked_rows(
 def _filter_sql(
     filters: SearchFilters, params: dict[str, object]
 ) -> tuple[list[str], list[BindParameter[Any]]]:
-    conditions, binds = [], []
+    conditions: list[str] = []
+    binds: list[BindParameter[Any]] = []
     if filters.site_ids is not None:
         conditions.append("a.site_id IN :site_ids")
         params["site_ids"] = list(filters.site_ids) or [-1]

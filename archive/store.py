@@ -3,8 +3,9 @@
 Every function here receives a session and never commits: the caller owns the
 transaction (``with sessions.begin():``), so one capture is all-or-nothing.
 Errors are never swallowed. Rows that two crawls may create at the same moment
-(content, attachments) are inserted with ``ON CONFLICT DO NOTHING`` and read
-back, which works the same on SQLite and PostgreSQL.
+(sites, articles, URL aliases, contents, attachments) are inserted with ``INSERT …
+ON CONFLICT`` and read back, which works the same on SQLite and PostgreSQL; a
+known article is read ``FOR UPDATE``, so writers of one article take turns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,7 +64,6 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
     successor_id = (
         session.scalar(select(Site.id).where(Site.name == info.successor_name)) if info.successor_name else None
     )
-    site = session.scalar(select(Site).where(Site.name == info.name))
     now = now_utc()
     values = {
         "display_name": info.display_name,
@@ -76,10 +76,13 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "successor_url": info.successor_url,
         "successor_site_id": successor_id,
     }
-    if site is None:
-        site = Site(name=info.name, created_at=now, updated_at=now, **values)
-        session.add(site)
-    elif changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
+    # Two crawls (two machines) may meet a new site at once: insert-or-nothing, then read.
+    session.execute(
+        _insert(session, Site).values(name=info.name, created_at=now, updated_at=now, **values)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    site = session.scalars(select(Site).where(Site.name == info.name)).one()
+    if changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
         for key, value in changed.items():
             setattr(site, key, value)
         site.updated_at = now
@@ -230,7 +233,9 @@ def _shift_up(session: Session, versions: list[Version]) -> None:
 def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: datetime) -> bool:
     """Record that an article answered "not modified" (HTTP 304): seen again, same
     content. False if the archive does not know the article or holds no version of it."""
-    article = session.scalar(select(Article).where(Article.site_id == site_id, Article.source_key == source_key))
+    article = session.scalar(
+        select(Article).where(Article.site_id == site_id, Article.source_key == source_key).with_for_update()
+    )
     latest = session.scalar(_latest_version(article.id)) if article is not None else None
     if article is None or latest is None:
         return False
@@ -256,39 +261,48 @@ def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> N
         article.last_modified = headers.get("last-modified")
 
 
-def _latest_version(article_id: int) -> Select[tuple[Version]]:
+def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
     return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
 
 
 def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: datetime) -> tuple[Article, bool]:
-    article = session.scalar(
-        select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
-    )
-    if article is not None:
+    """The article, and whether this call created it. Race-free: a crawl that inserts the
+    same article a moment after another (a backfill beside a live crawl) reads it instead.
+    A known article is read FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already locks
+    the file): writers of one article take turns, so none loses another's sightings or
+    version numbers."""
+    existing = (select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
+                .with_for_update())
+    if (article := session.scalar(existing)) is not None:
         return article, False
-    article = Article(
-        site_id=site_id,
-        source_key=capture.source_key,
-        canonical_url=capture.url,
-        status="live",
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(article)
-    session.flush()
-    return article, True
+    values = {"site_id": site_id, "source_key": capture.source_key, "canonical_url": capture.url,
+              "status": "live", "first_seen_at": seen_at, "last_seen_at": seen_at, "missing_checks": 0}
+    statement = (_insert(session, Article).values(**values)
+                 .on_conflict_do_nothing(index_elements=["site_id", "source_key"]).returning(Article))
+    if (article := session.scalars(statement).first()) is not None:
+        return article, True
+    return session.scalars(existing).one(), False
 
 
 def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime, *, known_article: bool) -> None:
-    alias = (
-        session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
-        if known_article
-        else None
+    """Record that the article answered at ``url``: one upsert, race-free, that keeps the
+    earliest first and the latest last sighting (web-archive captures arrive out of order)."""
+    statement = _insert(session, ArticleUrl).values(
+        article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at
     )
-    if alias is None:
-        session.add(ArticleUrl(article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at))
-    else:
-        alias.last_seen_at = max(alias.last_seen_at, seen_at)
+    if not known_article:  # a new article has no aliases yet: a plain insert batches with the rest
+        session.execute(statement)
+        return
+    table = ArticleUrl.__table__
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["article_id", "url"],
+        set_={
+            "first_seen_at": case((statement.excluded.first_seen_at < table.c.first_seen_at,
+                                   statement.excluded.first_seen_at), else_=table.c.first_seen_at),
+            "last_seen_at": case((statement.excluded.last_seen_at > table.c.last_seen_at,
+                                  statement.excluded.last_seen_at), else_=table.c.last_seen_at),
+        },
+    ))
 
 
 def _resolve_missing_attachments(session: Session, capture: ArticleCapture, latest: Version | None) -> None:
@@ -306,11 +320,15 @@ def _resolve_missing_attachments(session: Session, capture: ArticleCapture, late
             ref.sha256 = known[ref.url]
 
 
+def _insert(session: Session, model: Any) -> Any:
+    """The backend's INSERT, which can say ON CONFLICT (both backends speak it)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], key: str) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new row's id, None when the key existed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]).returning(model.id)
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    statement = statement.returning(model.id)
     return session.execute(statement).scalar()
 
 

@@ -21,8 +21,8 @@ import asyncio
 import logging
 import os
 import shutil
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from playwright.async_api import Page
@@ -124,7 +124,7 @@ async def click_more(
     return max_clicks
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped upstream
     """scrapy-playwright's handler for http(s), started on the first request that asks for the
     browser; requests without meta ``playwright`` go to Scrapy's HTTP/1.1 handler untouched."""
 
@@ -153,7 +153,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._launch()
                 self._playwright_started = True
         try:
-            return await super()._download_request(request, spider)
+            response: Response = await super()._download_request(request, spider)
+            return response
         except PlaywrightTimeoutError as exc:
             reason = exc.message.splitlines()[0] if exc.message else "timeout"
             self.stats.inc_value(STAT_TIMEOUT)

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml.html import HtmlElement
 from parsel import Selector
+from scrapy.http import Response
 
 from archive.capture import AttachmentRef, Image
 from archive.normalise import (
@@ -36,8 +37,12 @@ BLOCK_TAGS = frozenset(
     "p div section article header footer aside blockquote pre ul ol li dl dt dd table thead tbody tr td th "
     "h1 h2 h3 h4 h5 h6 figure figcaption center address hr".split()
 )
-DROP_TAGS = frozenset("script style noscript iframe form button input select textarea svg template object embed".split())
-KEEP_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+DROP_TAGS = frozenset(
+    "script style noscript iframe form button input select textarea svg template object embed".split()
+)
+KEEP_ATTRS = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
+}
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx ppt pptx odt ods odp rtf zip rar 7z txt csv xml signed".split()
 )
@@ -355,7 +360,7 @@ def lead_of(text: str) -> str:
     return next(iter(text.split("\n\n")), "")
 
 
-def iter_links(selector: Selector, css: str, base_url: str) -> Iterator[str]:
+def iter_links(selector: Selector | Response, css: str, base_url: str) -> Iterator[str]:
     for href in selector.css(css).getall():
         href = href.strip()
         if href and not href.startswith(("javascript:", "mailto:", "#")) and (url := safe_urljoin(base_url, href)):

@@ -28,14 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import Engine
 
 from archive import health
-from archive.db import PROJECT_ROOT, session_factory
-from crawler import runs
+from archive.db import PROJECT_ROOT, schema_locked, session_factory
+from crawler import lease, runs
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
@@ -204,6 +206,8 @@ class CrawlRunner:
         """Read the run the process opened, end it if the process could not, and name its log after it."""
         with self.sessions.begin() as session:
             run = health.run_by_log_path(session, str(crawl.log_path))
+            if run is None and returncode == EX_TEMPFAIL and crawl.stop_reason is None:
+                return self._refused(crawl)
             status, reason = self._outcome(crawl, returncode)
             if run is None:
                 run = health.record_unopened_run(session, crawl.site, status=status, reason=reason,
@@ -215,6 +219,13 @@ class CrawlRunner:
         logger.info("%s: %s", crawl.site, describe(summary))
         return CrawlResult(crawl.site, summary.status, summary.finish_reason or "", summary, returncode)
 
+    def _refused(self, crawl: LiveCrawl) -> CrawlResult:
+        """Another process holds the site's lease: not a failure of the site, so no run is
+        recorded (its health stays as it was); the crawl's one line says who holds it."""
+        reason = _last_line(crawl.log_path) or "another process holds the site's crawl lease"
+        crawl.log_path.unlink(missing_ok=True)
+        return CrawlResult(crawl.site, "skipped", reason, returncode=EX_TEMPFAIL)
+
     def _outcome(self, crawl: LiveCrawl, returncode: int) -> tuple[str, str]:
         if crawl.stop_reason == "timed_out":
             return "timed_out", f"time limit {fmt_duration(self.config.time_limit)}; stopped by the service"
@@ -223,9 +234,14 @@ class CrawlRunner:
         return "failed", f"crawl process exited with code {returncode} without finishing its run"
 
     def _running_elsewhere(self, site: str) -> str | None:
-        """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
+        """Why not to start ``site``: a live crawl of it in another process (by hand, another
+        service, a Scrapyd node). Only a hint that saves starting a process: the crawl's own
+        lease (crawler/lease.py) is what guarantees one crawl per site."""
         with self.sessions.begin() as session:
             runs.settle_dead_runs(session, site)
+            lease.settle_expired_runs(session.connection(), site)
+            if holder := lease.current_holder(session.connection(), site):
+                return holder.line()
             for run in health.open_runs(session, site):
                 if runs.process_alive(runs.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
@@ -235,6 +251,7 @@ class CrawlRunner:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
             runs.settle_dead_runs(session)
+            lease.settle_expired_runs(session.connection())
 
     def close(self) -> None:
         """Start no more crawls."""
@@ -264,6 +281,14 @@ def describe(run: health.RunSummary) -> str:
     return (f"run {run.id} {run.status}{why} in {took}: {run.new_articles} new articles, "
             f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
             f"(log {run.log_path})")
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def _rename_log(path: Path, name: str) -> str:
@@ -319,8 +344,9 @@ class CrawlService:
         self.retired = frozenset(retired)
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
+        self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)
         self.scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
             executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},
             # One run of a site at a time; runs missed while busy or down collapse into one.
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
@@ -348,6 +374,10 @@ class CrawlService:
         if self._open:
             return
         _ACTIVE, self._open = self, True
+        # Several services may share one archive and start at once: the job table is created
+        # under the schema lock, not by APScheduler's check-then-create.
+        with schema_locked(self.engine) as connection:
+            self.jobstore.jobs_t.create(connection, checkfirst=True)
         self.scheduler.start(paused=True)
         self.runner.settle_dead_runs()
         self._sync_jobs()
@@ -376,7 +406,10 @@ class CrawlService:
             logger.info("%s: scheduled %s", site, schedule.spec)
         for job in existing.values():
             logger.info("%s: no longer a scheduled site; removed", job.id)
-            job.remove()
+            try:
+                job.remove()
+            except JobLookupError:  # another service on this archive removed it first
+                pass
 
     def advance(self, sites: Iterable[str]) -> None:
         """The sites were just crawled: their next run is the next one on their schedule."""
@@ -456,7 +489,7 @@ class CrawlService:
 @contextmanager
 def handle_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
     """Call ``handler`` on SIGTERM and SIGINT (in the main thread) instead of dying."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, lambda _signum, _frame: handler())
     try:

@@ -64,6 +64,7 @@ ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_DOWNLOAD_IMAGES = False
 ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
+ARCHIVE_LEASE_TTL = 120  # seconds; a dead crawl's site is free this long after its last renewal
 ARCHIVE_GONE_MIN_CHECKS = 3
 ARCHIVE_GONE_MIN_HOURS = 7 * 24
 # Backfill from a Wayback-compatible web archive (-a source=wayback; docs/web-archives.md). Defaults: the

@@ -37,7 +37,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from archive import runstats
-from archive.capture import ArticleCapture
+from archive.capture import ArticleCapture, AttachmentRef, Image
 from archive.webarchive import CaptureLedger, capture_ledger
 from crawler.config import archive_config
 from crawler.families.base import META_CAPTURE
@@ -262,7 +262,8 @@ class WaybackMiddleware:
         run = wayback_run(self.crawler)
         if run is not None:
             stamp = capture["captured_at"].strftime("%Y%m%d%H%M%S")
-            for ref in [*output.attachments, *output.images]:
+            refs: list[AttachmentRef | Image] = [*output.attachments, *output.images]
+            for ref in refs:
                 run.file_times[ref.url] = stamp
 
 

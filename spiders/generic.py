@@ -34,8 +34,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
-from archive.capture import ArticleCapture
-from archive.capture import SiteInfo
+from archive.capture import ArticleCapture, SiteInfo
 from crawler.extract import iter_links
 from crawler.fallback import extract_generic
 from crawler.families.base import META_SOURCE_KEY, PortalSpider
@@ -103,7 +102,7 @@ class GenericSpider(PortalSpider):
         self.host = urlsplit(self.start_url).hostname or ""
         super().__init__(*args, name=site_name, **kwargs)
         self.allowed_domains = [self.host]
-        self.home_url = f"{urlsplit(self.start_url).scheme}://{self.host}/"
+        self.home_url = f"{urlsplit(self.start_url).scheme}://{self.host}/"  # type: ignore[misc]  # per portal
         self._listings: set[str] = set()
 
     @classmethod

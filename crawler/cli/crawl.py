@@ -28,6 +28,7 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import ScheduleError, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
@@ -60,7 +61,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
-    return 0 if all(r.ok for r in results) else 1
+    if not all(r.ok for r in results):
+        return 1
+    # A site another process is crawling was not crawled: try again later (EX_TEMPFAIL).
+    return EX_TEMPFAIL if any(r.status == "skipped" for r in results) else 0
 
 
 def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
@@ -212,7 +216,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.wait()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)
     crawl = sub.add_parser("crawl", help="crawl sites now, showing progress")

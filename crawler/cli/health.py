@@ -18,8 +18,8 @@ import json
 
 from archive.db import session_factory
 from archive.health import SiteStatus, site_statuses
-from crawler.runs import next_run_times, settle_dead_runs
 from crawler.cli.schedule import open_archive
+from crawler.runs import next_run_times, settle_dead_runs
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
 
@@ -47,7 +47,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_HEALTHY if all(s.health.healthy for s in statuses) else EXIT_UNHEALTHY
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("check", help="site health for cron: exit 0 all healthy, 1 some unhealthy, 2 db error",
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sites", nargs="*", metavar="SITE", help="sites to check (default: every crawled site)")

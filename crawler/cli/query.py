@@ -47,7 +47,7 @@ class UsageError(Exception):
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     if args.color == "auto":
         return stream.isatty() and not os.environ.get("NO_COLOR")
-    return args.color == "always"
+    return str(args.color) == "always"
 
 
 def _reader() -> Engine:
@@ -294,7 +294,7 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     return run
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     color = argparse.ArgumentParser(add_help=False)
     color.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour the output"

@@ -172,7 +172,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schedule = sub.add_parser("schedule", help="run every site on its schedule (foreground service)")
     schedule.add_argument("--once", action="store_true", help="run every due site once and exit (cron, CI)")
     add_crawl_options(schedule)

@@ -12,8 +12,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from archive import runstats
-from archive.capture import ArticleCapture, RawPage
-from archive.capture import SiteInfo
+from archive.capture import ArticleCapture, RawPage, SiteInfo
 from crawler.browser import render_meta
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
@@ -60,7 +59,7 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
-                        mirror: str | None = None, **_: Any) -> None:
+                        mirror: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
         from crawler.wayback_cdx import cdx_day
 
@@ -70,6 +69,7 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
                              "another archive with -a wayback=<pywb collection URL> instead")
         cdx_day(since), cdx_day(until)
+        return None
 
     @classmethod
     def site_info(cls) -> SiteInfo:
@@ -183,10 +183,12 @@ class PortalSpider(scrapy.Spider):
         """The generic extractor's reading of a page the family selectors could not
         read, marked ``extraction="fallback"``; None (logged, counted) if it finds no article either."""
         if not isinstance(response, TextResponse):
-            return self.no_body(response)
+            self.no_body(response)
+            return None
         found = extract_generic(response.text, response.url)
         if found is None:
-            return self.no_body(response)
+            self.no_body(response)
+            return None
         logger.warning("Family selectors found no body on %s; used the generic extractor", response.url)
         self.count("fallback")
         return self.capture(
@@ -202,4 +204,3 @@ class PortalSpider(scrapy.Spider):
     def no_body(self, response: Response) -> None:
         logger.warning("No article body on %s (status %s): nothing stored", response.url, response.status)
         self.count("no_body")
-        return None

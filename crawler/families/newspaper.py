@@ -115,7 +115,9 @@ ERAS = (ERA_ASPX, ERA_2025, ERA_2026)
 def era_of(url: str) -> tuple[Era, str] | None:
     """The URL era of an article URL and the article's id in it; None for any other URL."""
     parts = _split(url)
-    for era in ERAS if parts else ():
+    if parts is None:
+        return None
+    for era in ERAS:
         if found := era.article_path.fullmatch(parts.path):
             return era, found["id"]
     return None
@@ -137,7 +139,7 @@ def _split(url: str) -> SplitResult | None:
     return parts
 
 
-def _links(selector: Selector, css: str, base_url: str) -> Iterator[str]:
+def _links(selector: Selector | TextResponse, css: str, base_url: str) -> Iterator[str]:
     """Absolute link targets, without fragments; scripts, mail and broken hrefs skipped."""
     for href in selector.css(css).getall():
         href = href.strip()

@@ -43,7 +43,10 @@ from crawler.families.base import PortalSpider
 
 logger = logging.getLogger(__name__)
 
-_Base = PortalSpider if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = PortalSpider
+else:
+    _Base = object
 
 
 def slug_of(path: str) -> str | None:

@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
+from parsel import Selector
 from scrapy.http import FormRequest, Response
 
 from archive.capture import ArticleCapture
@@ -157,7 +158,7 @@ class VnPortalSpider(PortalSpider):
         key = self.source_key(url) if self.is_article_url(url) else None
         return key is not None and key.split("/", 1)[0] == str(self.sid)
 
-    def _next_page(self, response: Response) -> FormRequest | None:
+    def _next_page(self, response: Response) -> scrapy.Request | None:
         """The postback for the page after this one, if the pager offers it."""
         page = int(response.meta.get(META_PAGE, 1))
         event = self._pager_event(response, page + 1)
@@ -179,7 +180,7 @@ class VnPortalSpider(PortalSpider):
                                     meta={META_PAGE: page + 1})
 
     @staticmethod
-    def _hidden_fields(form: scrapy.Selector) -> dict[str, str]:
+    def _hidden_fields(form: Selector) -> dict[str, str]:
         return {
             name: field.xpath("@value").get("")  # xpath, not .attrib: broken pages hold bytes lxml refuses
             for field in form.xpath(".//input[@type='hidden'][@name]")

@@ -16,6 +16,7 @@ from archive.db import ensure_schema
 from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
 from crawler.config import archive_config
 from crawler.handle import archive_handle
+from crawler.lease import attach_run
 from crawler.runs import this_process
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class ArchivePipeline:
             run.log_path = self.log_path
             run.stats = this_process()
             self.run_id = run.id
+            # The lease names the run, so a crawl that takes over an expired lease settles it.
+            attach_run(session.connection(), spider.name, run.id)
         self.stats.set_value(runstats.RUN_ID, self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 

@@ -4,15 +4,14 @@ archive/runstats.py say, on both backends, for every rule it implements; the his
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from sqlalchemy import text
 
-import importlib.util
-
 from archive import health, runstats
-from archive.db import MIGRATIONS_DIR
 from archive.capture import SiteInfo
+from archive.db import MIGRATIONS_DIR
 from archive.store import ensure_site, finish_run, start_run
 
 #: a run that fetched 12 pages, every one answered 200

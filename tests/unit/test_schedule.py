@@ -16,9 +16,9 @@ from sqlalchemy import Engine, select
 
 from archive.db import PROJECT_ROOT, session_factory
 from archive.health import Health, RunSummary, assess, site_statuses
+from archive.models import CrawlRun
 from archive.runstats import HOST as STAT_HOST
 from archive.runstats import PID as STAT_PID
-from archive.models import CrawlRun
 from archive.store import finish_run, start_run
 from crawler.schedules import ScheduleError, parse_duration, parse_schedule, resolve_schedules, spider_schedules
 from crawler.service import CrawlService, ServiceConfig

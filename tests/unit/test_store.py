@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from archive.capture import ArticleCapture, AttachmentRef, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, RawPage, SiteInfo
 from archive.models import Article, ArticleUrl, Attachment, Content, Snapshot, Version
-from archive.capture import SiteInfo
 from archive.store import Outcome, ensure_site, snapshot_bytes, store_capture
 
 ICT = timezone(timedelta(hours=7))
