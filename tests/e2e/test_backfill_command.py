@@ -39,7 +39,7 @@ def test_backfill_rescues_every_retired_portal_and_resumes(db_url: str, tmp_path
                                                "2 new articles, 2 new versions, 0 failures"), done.stdout
         # One site after another: the runs never overlap.
         runs = query(db_url, "SELECT started_at, finished_at FROM crawl_run ORDER BY started_at")
-        assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:])), runs
+        assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:], strict=False)), runs
 
         again = run_backfill(db_url, ia, tmp_path, "quangngai_minhlong", "--since", "2024-01-01")
     assert again.returncode == 0, again.stdout + again.stderr
