@@ -156,6 +156,8 @@ class WaybackMiddleware:
             return
         with archive_handle(self.crawler).sessions() as session:
             run.ledger = capture_ledger(session, spider.name)
+        if self.crawler.stats:  # health judges a retired portal by these runs (archive/health.py)
+            self.crawler.stats.set_value(runstats.SOURCE, runstats.WAYBACK)
         # The archive's own slot; a DOWNLOAD_SLOTS entry named "wayback" wins.
         assert self.crawler.engine is not None
         self.crawler.engine.downloader.per_slot_settings.setdefault(
