@@ -1,4 +1,4 @@
-"""What one fetch of an article page yields: the input to the store.
+"""What one fetch of an article page yields, and the site it belongs to: the input to the store.
 
 These are plain dataclasses so that the archive stays independent of Scrapy;
 the crawler uses :class:`ArticleCapture` as its item type (Scrapy accepts
@@ -25,6 +25,9 @@ class RawPage:
     #: where a web-archive capture was fetched from (``<replay>/<timestamp>id_/<url>``);
     #: ``fetched_at`` is then the capture time, ``url`` the original URL
     capture_url: str | None = None
+    #: the web archive's side of a capture (where it was asked, the archive's own headers); the
+    #: ``headers`` above are then the portal's own (crawler/wayback_replay.py)
+    replay: dict[str, Any] | None = None
 
 
 @dataclass
@@ -90,3 +93,24 @@ class ArticleCapture:
             "attachments": [{"url": a.url, "title": a.title} for a in self.attachments],
             "extraction": self.extraction,
         }
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """Registry facts about a portal, declared on its spider class."""
+
+    name: str
+    display_name: str
+    province: str
+    level: str
+    family: str
+    home_url: str
+    province_after_2025: str | None = None
+    status: str = "active"
+    successor_url: str | None = None
+    successor_name: str | None = None
+    domain: str | None = None
+    hosts: tuple[str, ...] = ()
+    #: identity parameters and their marks, ``{"sid": [4, "[E] …"]}`` (docs/registry.md)
+    identity: dict[str, Any] | None = None
+    schedule: str | None = None

@@ -1,8 +1,10 @@
 """Each site's crawl record: its last run, the runs before it, and a simple health rule.
 
-Also the bookkeeping the crawl service (crawler/service.py) needs for runs whose
+Also the row bookkeeping the crawl service (crawler/service.py) needs for runs whose
 ``scrapy crawl`` process could not finish its own ``crawl_run`` row (stopped at
-its time limit, killed, or dead before its spider opened).
+its time limit, killed, or dead before its spider opened); which processes are
+alive, and the scheduler's job store, are the crawler's business (crawler/runs.py).
+The stat names and the "answered normally" rule are archive/runstats.py's.
 
 The health rule compares a site's last finished run with its previous runs
 (docs/reliability.md has the thresholds and why):
@@ -13,32 +15,37 @@ The health rule compares a site's last finished run with its previous runs
   median of its previous runs' articles, read most of its articles (or a spike
   of them against its history) with the fallback extractor, met challenge pages,
   truncated or mis-decoded pages, DNS or TLS failures, or had more than a fifth
-  of its requests fail (5xx, error pages, network errors);
+  of its requests fail (5xx, error pages, network errors: the share
+  archive/runstats.py allows a run that answered normally);
 - ``ok`` otherwise, ``unknown`` for a site never crawled.
+
+A retired portal (``site.status = 'retired'``) is judged by its web-archive runs only
+(``archive/source = 'wayback'``): its live runs can only fail and say nothing; without a
+backfill yet it is ``unknown``. A backfill's captures already recorded count as seen.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import runstats
 from archive.models import CrawlRun, Site
 from archive.store import finish_run, now_utc, start_run
 
 logger = logging.getLogger(__name__)
 
-#: APScheduler's job store table in the archive database: one row per scheduled site
-JOBS_TABLE = "apscheduler_jobs"
 #: how many earlier runs the last run is compared with
 HISTORY = 5
+#: a retired portal's recent runs read to find its web-archive runs among live ones
+RETIRED_SCAN = 200
+RETIRED_UNKNOWN = "retired portal, never backfilled from a web archive"
 #: more than this share of a run's articles read by the fallback extractor is a warning
 FALLBACK_SHARE = 0.5
 #: a fallback share at least this high, and over twice the median share of the previous runs, is a spike
@@ -48,12 +55,6 @@ DROP_SHARE = 0.5
 #: ... when that median is at least this many articles, over at least this many previous runs (the
 #: first runs of a site walk every listing; the incremental ones after them see much less)
 DROP_MIN_ARTICLES, DROP_MIN_RUNS = 10, 3
-#: more than this share of a run's requests failing is a warning (the share crawler/removal.py allows)
-FAILED_SHARE = 0.2
-#: stats the crawl process writes when its run starts, so a dead one can be told from a live one
-STAT_PID, STAT_HOST = "archive/pid", "archive/host"
-#: finish reason of a run settled because its process is gone
-DEAD_PROCESS = "crawl process gone before it ended its run"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class RunSummary:
     charset_repaired: int = 0
     dns_errors: int = 0
     tls_errors: int = 0
+    #: archive/runstats.py's rule: finished, some 200 answers, at most a fifth of the requests failed
+    answered_normally: bool = False
 
     @property
     def duration(self) -> float | None:
@@ -91,11 +94,12 @@ class RunSummary:
     def of(cls, run: CrawlRun) -> RunSummary:
         stats = run.stats or {}
         seen = run.new_versions + run.unchanged
-        seen += int(stats.get("archive/skipped_not_due", 0)) + int(stats.get("archive/not_modified", 0))
+        seen += runstats.count(stats, runstats.SKIPPED_NOT_DUE) + runstats.count(stats, runstats.NOT_MODIFIED)
+        seen += runstats.count(stats, runstats.ALREADY_RECORDED)
         return cls(
             run.id, run.spider, run.started_at, run.finished_at, run.status, run.finish_reason, run.pages,
             run.new_articles, run.new_versions, run.unchanged, run.fallbacks, run.errors, seen, run.log_path,
-            **_stat_counts(stats),
+            **_stat_counts(stats), answered_normally=runstats.answered_normally(run.status, stats),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -104,18 +108,14 @@ class RunSummary:
 
 
 def _stat_counts(stats: dict[str, Any]) -> dict[str, int]:
-    def get(key: str) -> int:
-        return int(stats.get(key) or 0)
-
-    exceptions = get("downloader/exception_count")
-    server_errors = sum(int(v or 0) for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
-    refused = sum(get(f"archive/{kind}") for kind in ("challenge", "error_page", "truncated", "mis_decoded"))
+    requests = runstats.Requests.of(stats)
     return {
-        "requests": get("downloader/response_count") + exceptions,
-        "failed_requests": exceptions + server_errors + refused,
-        "challenges": get("archive/challenge"), "truncated": get("archive/truncated"),
-        "mis_decoded": get("archive/mis_decoded"), "charset_repaired": get("archive/charset_repaired"),
-        "dns_errors": get("archive/dns_error"), "tls_errors": get("archive/tls_error"),
+        "requests": requests.total, "failed_requests": requests.failed,
+        "challenges": runstats.count(stats, runstats.CHALLENGE), "truncated": runstats.count(stats, runstats.TRUNCATED),
+        "mis_decoded": runstats.count(stats, runstats.MIS_DECODED),
+        "charset_repaired": runstats.count(stats, runstats.CHARSET_REPAIRED),
+        "dns_errors": runstats.count(stats, runstats.DNS_ERROR),
+        "tls_errors": runstats.count(stats, runstats.TLS_ERROR),
     }
 
 
@@ -215,23 +215,31 @@ def _page_reasons(last: RunSummary) -> list[str]:
                         (last.dns_errors, "DNS lookup failures"), (last.tls_errors, "TLS failures")):
         if count:
             reasons.append(f"{count} {what}")
-    if last.requests and last.failed_requests > FAILED_SHARE * last.requests:
+    if runstats.too_many_failed(last.failed_requests, last.requests):
         reasons.append(f"{last.failed_requests} of {last.requests} requests failed (5xx, error pages, network)")
     return reasons
 
 
-def site_statuses(session: Session, sites: Iterable[str]) -> list[SiteStatus]:
-    """One status per site: the given ones and every site with a run in the archive."""
+def site_statuses(
+    session: Session, sites: Iterable[str], next_runs: Mapping[str, datetime] | None = None
+) -> list[SiteStatus]:
+    """One status per site: the given ones and every site with a run in the archive; ``next_runs``
+    from the crawl service's schedule (crawler/runs.py ``next_run_times``)."""
     known = set(sites) | set(session.scalars(select(CrawlRun.spider).distinct()))
-    next_runs = next_run_times(session)
+    next_runs = next_runs or {}
     return [_site_status(session, site, next_runs.get(site)) for site in sorted(known)]
 
 
 def _site_status(session: Session, site: str, next_run: datetime | None) -> SiteStatus:
-    ended = session.scalars(
-        select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status != "running")
-        .order_by(CrawlRun.id.desc()).limit(HISTORY + 1)
-    ).all()
+    query = select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status != "running").order_by(CrawlRun.id.desc())
+    retired = session.scalar(select(Site.status).where(Site.name == site)) == "retired"
+    if retired:
+        # A retired portal answers no more: a failed live crawl of it is expected, not unhealthy.
+        # It is judged by its web-archive backfills (crawler/wayback.py marks them).
+        ended = [run for run in session.scalars(query.limit(RETIRED_SCAN))
+                 if (run.stats or {}).get(runstats.SOURCE) == runstats.WAYBACK][:HISTORY + 1]
+    else:
+        ended = list(session.scalars(query.limit(HISTORY + 1)))
     running = session.scalars(
         select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status == "running")
         .order_by(CrawlRun.id.desc())
@@ -239,16 +247,8 @@ def _site_status(session: Session, site: str, next_run: datetime | None) -> Site
     runs = [RunSummary.of(run) for run in ended]
     last = runs[0] if runs else None
     now = RunSummary.of(running) if running else None
-    return SiteStatus(site, last, now, next_run, assess(last, runs[1:]))
-
-
-def next_run_times(session: Session) -> dict[str, datetime]:
-    """Each scheduled site's next run, from the service's job store (empty before the service first ran)."""
-    if JOBS_TABLE not in inspect(session.connection()).get_table_names():
-        return {}
-    query = text(f"SELECT id, next_run_time FROM {JOBS_TABLE} WHERE next_run_time IS NOT NULL")
-    rows = session.execute(query)
-    return {site: datetime.fromtimestamp(float(ts), UTC) for site, ts in rows}
+    judged = Health("unknown", (RETIRED_UNKNOWN,)) if retired and last is None else assess(last, runs[1:])
+    return SiteStatus(site, last, now, next_run, judged)
 
 
 # -- bookkeeping for the crawl service ----------------------------------------------------
@@ -268,38 +268,6 @@ def run_by_log_path(session: Session, log_path: str) -> CrawlRun | None:
 def open_runs(session: Session, site: str | None = None) -> list[CrawlRun]:
     query = select(CrawlRun).where(CrawlRun.status == "running")
     return list(session.scalars(query.where(CrawlRun.spider == site) if site else query))
-
-
-def run_process(run: CrawlRun) -> tuple[str, int] | None:
-    """(host, pid) of the process that opened the run, if it said."""
-    stats = run.stats or {}
-    pid, host = stats.get(STAT_PID), stats.get(STAT_HOST)
-    return (str(host), int(pid)) if pid and host else None
-
-
-def process_alive(where: tuple[str, int] | None) -> bool | None:
-    """True/False for a process on this machine; None when it ran elsewhere or did not say."""
-    if where is None or where[0] != socket.gethostname():
-        return None
-    try:
-        os.kill(where[1], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, someone else's
-    return True
-
-
-def settle_dead_runs(session: Session, site: str | None = None) -> list[int]:
-    """End as ``interrupted`` the open runs whose process is gone from this machine (kill -9, a
-    crash): the ids. Runs opened on another host, or by a live process, are left alone."""
-    settled = []
-    for run in open_runs(session, site):
-        if process_alive(run_process(run)) is False:
-            logger.warning("run %s of %s: its process is gone; now interrupted", run.id, run.spider)
-            settle_run(session, run, "interrupted", DEAD_PROCESS)
-            settled.append(run.id)
-    return settled
 
 
 def settle_run(session: Session, run: CrawlRun, status: str, reason: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -232,6 +233,9 @@ class Snapshot(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
     # Where a web-archive capture was replayed from (None for live fetches).
     capture_url: Mapped[str | None] = mapped_column(Text, index=True)
+    # The archive's side of a replayed capture, kept apart from the portal's ``headers``:
+    # {"asked": the listed capture URL, "status": …, "headers": the archive's own headers}.
+    replay: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class Version(Base):
@@ -275,3 +279,23 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log_path: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlLease(Base):
+    """Who crawls a site right now: at most one row per site, held while its crawl runs
+    (crawler/lease.py, docs/scale-out.md). Times are seconds since the epoch on the
+    database's own clock, so crawlers on machines whose clocks differ agree on expiry."""
+
+    __tablename__ = "crawl_lease"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: a random token of the holding process: only it may renew or release the lease
+    token: Mapped[str] = mapped_column(String(32))
+    #: the holder as a person reads it: pid, host, Scrapyd job
+    holder: Mapped[str] = mapped_column(String(300))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    #: the run the holder opened (set once the spider opens); settled if the lease expires
+    run_id: Mapped[int | None]
+    acquired_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)

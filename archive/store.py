@@ -3,8 +3,9 @@
 Every function here receives a session and never commits: the caller owns the
 transaction (``with sessions.begin():``), so one capture is all-or-nothing.
 Errors are never swallowed. Rows that two crawls may create at the same moment
-(content, attachments) are inserted with ``ON CONFLICT DO NOTHING`` and read
-back, which works the same on SQLite and PostgreSQL.
+(sites, articles, URL aliases, contents, attachments) are inserted with ``INSERT …
+ON CONFLICT`` and read back, which works the same on SQLite and PostgreSQL; a
+known article is read ``FOR UPDATE``, so writers of one article take turns.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, Image, RawPage, SiteInfo
 from archive.hashing import HASH_SCHEME, normalised_content_hash, sha256_hex
 from archive.ladder import next_check
 from archive.models import (
@@ -54,27 +55,6 @@ class StoreResult:
     duplicate: bool = False
 
 
-@dataclass(frozen=True)
-class SiteInfo:
-    """Registry facts about a portal, declared on its spider class."""
-
-    name: str
-    display_name: str
-    province: str
-    level: str
-    family: str
-    home_url: str
-    province_after_2025: str | None = None
-    status: str = "active"
-    successor_url: str | None = None
-    successor_name: str | None = None
-    domain: str | None = None
-    hosts: tuple[str, ...] = ()
-    #: identity parameters and their marks, ``{"sid": [4, "[E] …"]}`` (docs/registry.md)
-    identity: dict[str, Any] | None = None
-    schedule: str | None = None
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -84,7 +64,6 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
     successor_id = (
         session.scalar(select(Site.id).where(Site.name == info.successor_name)) if info.successor_name else None
     )
-    site = session.scalar(select(Site).where(Site.name == info.name))
     now = now_utc()
     values = {
         "display_name": info.display_name,
@@ -101,10 +80,13 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "identity": info.identity,
         "schedule": info.schedule,
     }
-    if site is None:
-        site = Site(name=info.name, created_at=now, updated_at=now, **values)
-        session.add(site)
-    elif changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
+    # Two crawls (two machines) may meet a new site at once: insert-or-nothing, then read.
+    session.execute(
+        _insert(session, Site).values(name=info.name, created_at=now, updated_at=now, **values)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    site = session.scalars(select(Site).where(Site.name == info.name)).one()
+    if changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
         for key, value in changed.items():
             setattr(site, key, value)
         site.updated_at = now
@@ -168,6 +150,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         return StoreResult(Outcome.UNCHANGED, article.id, before[0].number, before[0].content_id)
     if after is not None and after[1] == fields.digest:
         after[0].first_seen_at = seen_at
+        _earliest_capture(session, after[0], capture.page, run_id)
         return StoreResult(Outcome.UNCHANGED, article.id, after[0].number, after[0].content_id)
 
     content_id, content_is_new = _content(session, capture, fields, seen_at)
@@ -239,6 +222,18 @@ def _timeline(session: Session, article_id: int) -> list[tuple[Version, str]]:
     return [(version, digest) for version, digest in rows]
 
 
+def _earliest_capture(session: Session, version: Version, page: RawPage | None, run_id: int | None) -> None:
+    """A backfilled version seen earlier in a web archive takes that capture as its snapshot: the raw
+    page that first showed the version is its evidence, and a WARC export then dates the version by its
+    first observation, whatever order the backfill fetched captures in. A live version keeps its live
+    page (the portal's own answer). The later capture's raw page is dropped: its text is the version's."""
+    old = version.snapshot
+    if page is None or page.source == "live" or old is None or old.source == "live":
+        return
+    version.snapshot = _snapshot(session, page, run_id)
+    session.delete(old)
+
+
 def _shift_up(session: Session, versions: list[Version]) -> None:
     """Renumber versions n.. to n+1.., highest first so (article, number) stays unique at every step."""
     for version in sorted(versions, key=lambda v: v.number, reverse=True):
@@ -249,7 +244,9 @@ def _shift_up(session: Session, versions: list[Version]) -> None:
 def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: datetime) -> bool:
     """Record that an article answered "not modified" (HTTP 304): seen again, same
     content. False if the archive does not know the article or holds no version of it."""
-    article = session.scalar(select(Article).where(Article.site_id == site_id, Article.source_key == source_key))
+    article = session.scalar(
+        select(Article).where(Article.site_id == site_id, Article.source_key == source_key).with_for_update()
+    )
     latest = session.scalar(_latest_version(article.id)) if article is not None else None
     if article is None or latest is None:
         return False
@@ -275,39 +272,48 @@ def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> N
         article.last_modified = headers.get("last-modified")
 
 
-def _latest_version(article_id: int) -> Select[tuple[Version]]:
+def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
     return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
 
 
 def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: datetime) -> tuple[Article, bool]:
-    article = session.scalar(
-        select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
-    )
-    if article is not None:
+    """The article, and whether this call created it. Race-free: a crawl that inserts the
+    same article a moment after another (a backfill beside a live crawl) reads it instead.
+    A known article is read FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already locks
+    the file): writers of one article take turns, so none loses another's sightings or
+    version numbers."""
+    existing = (select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
+                .with_for_update())
+    if (article := session.scalar(existing)) is not None:
         return article, False
-    article = Article(
-        site_id=site_id,
-        source_key=capture.source_key,
-        canonical_url=capture.url,
-        status="live",
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(article)
-    session.flush()
-    return article, True
+    values = {"site_id": site_id, "source_key": capture.source_key, "canonical_url": capture.url,
+              "status": "live", "first_seen_at": seen_at, "last_seen_at": seen_at, "missing_checks": 0}
+    statement = (_insert(session, Article).values(**values)
+                 .on_conflict_do_nothing(index_elements=["site_id", "source_key"]).returning(Article))
+    if (article := session.scalars(statement).first()) is not None:
+        return article, True
+    return session.scalars(existing).one(), False
 
 
 def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime, *, known_article: bool) -> None:
-    alias = (
-        session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
-        if known_article
-        else None
+    """Record that the article answered at ``url``: one upsert, race-free, that keeps the
+    earliest first and the latest last sighting (web-archive captures arrive out of order)."""
+    statement = _insert(session, ArticleUrl).values(
+        article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at
     )
-    if alias is None:
-        session.add(ArticleUrl(article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at))
-    else:
-        alias.last_seen_at = max(alias.last_seen_at, seen_at)
+    if not known_article:  # a new article has no aliases yet: a plain insert batches with the rest
+        session.execute(statement)
+        return
+    table = ArticleUrl.__table__
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["article_id", "url"],
+        set_={
+            "first_seen_at": case((statement.excluded.first_seen_at < table.c.first_seen_at,
+                                   statement.excluded.first_seen_at), else_=table.c.first_seen_at),
+            "last_seen_at": case((statement.excluded.last_seen_at > table.c.last_seen_at,
+                                  statement.excluded.last_seen_at), else_=table.c.last_seen_at),
+        },
+    ))
 
 
 def _resolve_missing_attachments(session: Session, capture: ArticleCapture, latest: Version | None) -> None:
@@ -325,11 +331,15 @@ def _resolve_missing_attachments(session: Session, capture: ArticleCapture, late
             ref.sha256 = known[ref.url]
 
 
+def _insert(session: Session, model: Any) -> Any:
+    """The backend's INSERT, which can say ON CONFLICT (both backends speak it)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], key: str) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new row's id, None when the key existed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]).returning(model.id)
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    statement = statement.returning(model.id)
     return session.execute(statement).scalar()
 
 
@@ -405,6 +415,7 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         body=zlib.compress(page.body, 6),
         source=page.source,
         capture_url=page.capture_url,
+        replay=page.replay,
         crawl_run_id=run_id,
     )
     session.add(snapshot)  # flushed with its version

@@ -38,6 +38,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 
+from archive import runstats
 from archive.capture import ArticleCapture
 from archive.normalise import fold
 from crawler.families.base import META_KIND
@@ -159,7 +160,7 @@ class PageGuardMiddleware:
         if kind is not PageKind.ARTICLE:
             logger.warning("Not an article (%s): %s — nothing stored", kind, response.url)
             if self.crawler.stats:
-                self.crawler.stats.inc_value(f"archive/{kind}")
+                self.crawler.stats.inc_value(runstats.stat(kind))
         return kind
 
 
@@ -184,7 +185,7 @@ class CharsetRepairMiddleware:
             return response  # really in the charset it declares
         logger.info("%s: declared %s, is UTF-8; read as UTF-8", response.url, response.encoding)
         if self.crawler.stats:
-            self.crawler.stats.inc_value("archive/charset_repaired")
+            self.crawler.stats.inc_value(runstats.CHARSET_REPAIRED)
         return response.replace(encoding="utf-8")
 
 
@@ -210,7 +211,7 @@ class NetworkFailureMiddleware:
     def process_exception(self, request: Request, exception: BaseException) -> None:
         kind = network_failure(exception)
         if kind and self.crawler.stats:
-            self.crawler.stats.inc_value(f"archive/{kind}")
+            self.crawler.stats.inc_value(runstats.stat(kind))
 
 
 def network_failure(exception: BaseException) -> str | None:

@@ -19,6 +19,7 @@ the archive.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,11 +32,12 @@ from scrapy.http import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.db import make_engine, session_factory
+from archive import runstats
 from archive.models import Article, CrawlRun, Site
 from archive.store import touch_unchanged
-from crawler.config import ArchiveConfig
+from crawler.config import ArchiveConfig, archive_config
 from crawler.families.base import META_KIND, META_SOURCE_KEY
+from crawler.handle import archive_handle
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +53,10 @@ class Known:
         return self.next_check_at is None or self.next_check_at <= now
 
 
-#: stats of a run that may have missed listing pages or articles (gave up after retries, error pages)
-INCOMPLETE_MARKS = ("retry/max_reached", "archive/error_page", "archive/challenge", "archive/truncated",
-                    "archive/mis_decoded")
-
-
 class ArchiveState:
-    """What the archive knows about one site's articles, loaded once per crawl."""
+    """What the archive knows about one site's articles, loaded once per crawl when the spider
+    opens: the incremental walk and removal detection (crawler/removal.py) both read it, and
+    either one loads it, so removal works with ``ARCHIVE_INCREMENTAL`` off."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -102,22 +101,27 @@ def previous_run_complete(session: Session, site_id: int | None) -> bool:
     if last is None:
         return True  # first crawl: nothing is known, so nothing stops early anyway
     status, stats = last
-    return status == "finished" and not any((stats or {}).get(mark) for mark in INCOMPLETE_MARKS)
+    return not runstats.incomplete(status, stats or {})
 
 
-_states: dict[int, ArchiveState] = {}
+_states: weakref.WeakKeyDictionary[Crawler, ArchiveState] = weakref.WeakKeyDictionary()
 
 
 def archive_state(crawler: Crawler) -> ArchiveState:
-    """One state per crawler, shared by the spider and downloader middlewares."""
-    if id(crawler) not in _states:
-        engine = make_engine(config(crawler).database_url)
-        _states[id(crawler)] = ArchiveState(session_factory(engine))
-    return _states[id(crawler)]
+    """One state per crawler, shared by the spider and downloader middlewares, loaded when the spider opens."""
+    if crawler not in _states:
+        state = _states[crawler] = ArchiveState(archive_handle(crawler).sessions)
+
+        def load(spider: Spider) -> None:
+            state.load(spider.name)
+
+        crawler.signals.connect(load, signal=signals.spider_opened, weak=False)
+    return _states[crawler]
 
 
 def config(crawler: Crawler) -> ArchiveConfig:
-    found = ArchiveConfig.from_settings(crawler.settings)
+    """The crawl's config; NotConfigured when incremental crawling is off (the middlewares of this module)."""
+    found = archive_config(crawler)
     if not found.incremental:
         raise NotConfigured("ARCHIVE_INCREMENTAL is off")
     return found
@@ -140,18 +144,14 @@ class IncrementalMiddleware:
         self.crawler = crawler
         self.state = state
         self.recheck_max = recheck_max
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
         return cls(crawler, archive_state(crawler), config(crawler).recheck_max)
 
-    def spider_opened(self, spider: Spider) -> None:
-        self.state.load(spider.name)
-
     def stat(self, key: str, count: int = 1) -> None:
         if self.crawler.stats and count:
-            self.crawler.stats.inc_value(f"archive/{key}", count)
+            self.crawler.stats.inc_value(key, count)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item_or_request in start:
@@ -169,7 +169,7 @@ class IncrementalMiddleware:
         due = sorted((k for k in self.state.articles.values() if k.due(now)),
                      key=lambda k: k.next_check_at or datetime.min.replace(tzinfo=UTC))
         for known in due[: self.recheck_max]:
-            self.stat("recheck_scheduled")
+            self.stat(runstats.RECHECK_SCHEDULED)
             yield make(known.url)
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
@@ -190,10 +190,10 @@ class IncrementalMiddleware:
         nothing_new = bool(articles) and len(known) == len(articles) and self.state.stop_listings
         for output in outputs:
             if isinstance(output, Request) and output.meta.get(META_KIND) == "listing" and nothing_new:
-                self.stat("listing_stopped")
+                self.stat(runstats.LISTING_STOPPED)
                 continue
             if output in known and not self.state.articles[output.meta[META_SOURCE_KEY]].due(now):
-                self.stat("skipped_not_due")
+                self.stat(runstats.SKIPPED_NOT_DUE)
                 continue
             yield output
 
@@ -225,7 +225,7 @@ class ConditionalRequestMiddleware:
         if response.status != 304 or not key or key not in self.state.articles:
             return response
         if self.crawler.stats:
-            self.crawler.stats.inc_value("archive/not_modified")
+            self.crawler.stats.inc_value(runstats.NOT_MODIFIED)
         if self.state.not_modified(key, datetime.now(UTC)):
             raise IgnoreRequest(f"not modified: {request.url}")
         # The archive holds no version to confirm: fetch the page whole.

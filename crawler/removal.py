@@ -10,23 +10,21 @@ the 2025 merger must not turn into hundreds of removed articles.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from archive import runstats
 from archive.removal import GonePolicy, declare_gone, mark_site_redirected, record_missing
+from crawler.config import archive_config
 from crawler.families.base import META_KIND, META_SOURCE_KEY
 from crawler.guards import PageKind, classify
 from crawler.incremental import ArchiveState, archive_state, backfilling
 
 logger = logging.getLogger(__name__)
-
-#: a run is "normal" when at most this share of its requests failed (5xx, network, challenge, error,
-#: truncated or mis-decoded pages)
-MAX_FAILURE_SHARE = 0.2
 
 
 class RemovalMiddleware:
@@ -39,16 +37,11 @@ class RemovalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RemovalMiddleware:
-        settings = crawler.settings
-        policy = GonePolicy(
-            min_checks=settings.getint("ARCHIVE_GONE_MIN_CHECKS", 3),
-            min_span=timedelta(hours=settings.getfloat("ARCHIVE_GONE_MIN_HOURS", 7 * 24)),
-        )
-        return cls(crawler, archive_state(crawler), policy)
+        return cls(crawler, archive_state(crawler), archive_config(crawler).gone)
 
     def stat(self, key: str) -> None:
         if self.crawler.stats:
-            self.crawler.stats.inc_value(f"archive/{key}")
+            self.crawler.stats.inc_value(key)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if backfilling(self.crawler.spider):  # an archive's 404 or redirect is not the portal's
@@ -61,7 +54,7 @@ class RemovalMiddleware:
             if classify(response, request.meta) is PageKind.NOT_FOUND and self.state.site_id is not None:
                 with self.state.sessions.begin() as session:
                     record_missing(session, self.state.site_id, key, datetime.now(UTC))
-                self.stat("missing_check")
+                self.stat(runstats.MISSING_CHECK)
         return response
 
     def _check_site_redirect(self, request: Request, response: Response) -> None:
@@ -73,7 +66,7 @@ class RemovalMiddleware:
         if location and not any(host == d or host.endswith("." + d) for d in domains):
             logger.warning("%s now redirects to %s: site recorded as redirected", request.url, target)
             self.redirected_to = target
-            self.stat("site_redirected")
+            self.stat(runstats.SITE_REDIRECTED)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.state.site_id is None or backfilling(spider):
@@ -82,20 +75,12 @@ class RemovalMiddleware:
             if self.redirected_to:
                 mark_site_redirected(session, self.state.site_id, self.redirected_to)
                 return
-            if not self._answered_normally(reason):
+            stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+            if not runstats.answered_normally(runstats.run_status(reason), stats):
                 logger.warning("%s did not answer normally in this run: no article is declared gone", spider.name)
                 return
-            run_id = self.crawler.stats.get_value("archive/run_id") if self.crawler.stats else None
+            run_id = stats.get(runstats.RUN_ID)
             if count := declare_gone(session, self.state.site_id, datetime.now(UTC), self.policy, run_id):
                 logger.warning("%d articles of %s declared gone (see article_event)", count, spider.name)
                 if self.crawler.stats:
-                    self.crawler.stats.set_value("archive/declared_gone", count)
-
-    def _answered_normally(self, reason: str) -> bool:
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        ok = stats.get("downloader/response_status_count/200", 0)
-        server_errors = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/5"))
-        failures = server_errors + stats.get("downloader/exception_count", 0) + sum(
-            stats.get(f"archive/{kind}", 0) for kind in ("challenge", "error_page", "truncated", "mis_decoded"))
-        total = stats.get("downloader/response_count", 0) + stats.get("downloader/exception_count", 0)
-        return reason == "finished" and ok > 0 and failures <= MAX_FAILURE_SHARE * max(total, 1)
+                    self.crawler.stats.set_value(runstats.DECLARED_GONE, count)

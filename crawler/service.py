@@ -28,13 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import Engine
 
 from archive import health
-from archive.db import PROJECT_ROOT, session_factory
+from archive.db import PROJECT_ROOT, schema_locked, session_factory
+from crawler import lease, runs
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
@@ -46,27 +49,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LOG_DIR = PROJECT_ROOT / "data" / "logs"
 JOB_FUNC = "crawler.service:scheduled_crawl"
-
-
-# The crawl process asks Linux to signal it when the thread that started it dies, even by
-# SIGKILL of the whole service: a killed service leaves no orphan crawl running beside the
-# crawls of its successor, and Scrapy still closes the spider and records the run. The kernel
-# may repeat that signal as the dying service's threads exit, and a second SIGTERM makes Scrapy
-# stop uncleanly, so the signal is SIGHUP, turned into exactly one SIGTERM.
-_CHILD = """
-import ctypes, os, signal, sys
-def parent_gone(signum, frame, fired=[]):
-    if not fired:
-        fired.append(True)
-        os.kill(os.getpid(), signal.SIGTERM)
-signal.signal(signal.SIGHUP, parent_gone)
-if sys.platform.startswith("linux"):
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGHUP)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(sys.argv[1]):
-        sys.exit(143)
-from scrapy.cmdline import execute
-execute(["scrapy", *sys.argv[2:]])
-"""
 
 
 # -- running one crawl ------------------------------------------------------------------------
@@ -89,6 +71,8 @@ class ServiceConfig:
     stagger: float = 60
     log_dir: Path = DEFAULT_LOG_DIR
     schedules_file: Path | None = DEFAULT_SCHEDULES_FILE
+    #: NAME=VALUE spider arguments given to every crawl (``-a``; ``source=wayback`` for a backfill)
+    spider_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,14 +114,14 @@ class CrawlRunner:
         with self._changed:
             return list(self._live.values())
 
-    def run(self, site: str, *, extra: Iterable[str] = ()) -> CrawlResult:
+    def run(self, site: str, *, extra: Iterable[str] = (), spider_args: Iterable[str] = ()) -> CrawlResult:
         """Crawl one site now, in its own process, and wait for it."""
         if refusal := self._refusal(site) or self._running_elsewhere(site):
             return CrawlResult(site, "skipped", refusal)
         with self._changed:
             if refusal := self._refusal(site):
                 return CrawlResult(site, "skipped", refusal)
-            crawl = self._start(site, list(extra))
+            crawl = self._start(site, list(extra), list(spider_args))
             self._live[site] = crawl
         logger.info("%s: crawl started (log %s)", site, crawl.log_path)
         try:
@@ -153,17 +137,20 @@ class CrawlRunner:
                 return "the service is stopping"
             return "already running" if site in self._live else None
 
-    def _start(self, site: str, extra: list[str]) -> LiveCrawl:
+    def _start(self, site: str, extra: list[str], spider_args: list[str]) -> LiveCrawl:
         started_at = datetime.now(UTC)
         token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         log_path = self.config.log_dir / site / f"{site}-{token}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-c", _CHILD, str(os.getpid()), "crawl", site]
+        # crawler/child.py: the crawl dies with the service, never outlives it as an orphan.
+        argv = [sys.executable, "-m", "crawler.child", str(os.getpid()), "crawl", site]
         argv += ["-s", f"ARCHIVE_LOG_PATH={log_path}"]
         for setting in (*self.config.settings, *extra):
             argv += ["-s", setting]
         if self.config.mirror:
             argv += ["-a", f"mirror={self.config.mirror}"]
+        for argument in (*self.config.spider_args, *spider_args):
+            argv += ["-a", argument]
         with open(log_path, "ab") as log:
             # Its own session: a Ctrl-C in the terminal reaches the service, which decides when crawls stop.
             process = subprocess.Popen(
@@ -199,6 +186,8 @@ class CrawlRunner:
         """Read the run the process opened, end it if the process could not, and name its log after it."""
         with self.sessions.begin() as session:
             run = health.run_by_log_path(session, str(crawl.log_path))
+            if run is None and returncode == EX_TEMPFAIL and crawl.stop_reason is None:
+                return self._refused(crawl)
             status, reason = self._outcome(crawl, returncode)
             if run is None:
                 run = health.record_unopened_run(session, crawl.site, status=status, reason=reason,
@@ -210,6 +199,13 @@ class CrawlRunner:
         logger.info("%s: %s", crawl.site, describe(summary))
         return CrawlResult(crawl.site, summary.status, summary.finish_reason or "", summary, returncode)
 
+    def _refused(self, crawl: LiveCrawl) -> CrawlResult:
+        """Another process holds the site's lease: not a failure of the site, so no run is
+        recorded (its health stays as it was); the crawl's one line says who holds it."""
+        reason = _last_line(crawl.log_path) or "another process holds the site's crawl lease"
+        crawl.log_path.unlink(missing_ok=True)
+        return CrawlResult(crawl.site, "skipped", reason, returncode=EX_TEMPFAIL)
+
     def _outcome(self, crawl: LiveCrawl, returncode: int) -> tuple[str, str]:
         if crawl.stop_reason == "timed_out":
             return "timed_out", f"time limit {fmt_duration(self.config.time_limit)}; stopped by the service"
@@ -218,18 +214,24 @@ class CrawlRunner:
         return "failed", f"crawl process exited with code {returncode} without finishing its run"
 
     def _running_elsewhere(self, site: str) -> str | None:
-        """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
+        """Why not to start ``site``: a live crawl of it in another process (by hand, another
+        service, a Scrapyd node). Only a hint that saves starting a process: the crawl's own
+        lease (crawler/lease.py) is what guarantees one crawl per site."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session, site)
+            runs.settle_dead_runs(session, site)
+            lease.settle_expired_runs(session.connection(), site)
+            if holder := lease.current_holder(session.connection(), site):
+                return holder.line()
             for run in health.open_runs(session, site):
-                if health.process_alive(health.run_process(run)):
+                if runs.process_alive(runs.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
         return None
 
     def settle_dead_runs(self) -> None:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
-            health.settle_dead_runs(session)
+            runs.settle_dead_runs(session)
+            lease.settle_expired_runs(session.connection())
 
     def close(self) -> None:
         """Start no more crawls."""
@@ -255,9 +257,18 @@ class CrawlRunner:
 
 def describe(run: health.RunSummary) -> str:
     took = fmt_duration(run.duration) if run.duration is not None else "?"
-    return (f"run {run.id} {run.status} in {took}: {run.new_articles} new articles, "
+    why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+    return (f"run {run.id} {run.status}{why} in {took}: {run.new_articles} new articles, "
             f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
             f"(log {run.log_path})")
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def _rename_log(path: Path, name: str) -> str:
@@ -304,14 +315,18 @@ class CrawlService:
     """Every scheduled site on its schedule; see the module docstring."""
 
     def __init__(
-        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine
+        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine,
+        retired: Iterable[str] = (),
     ) -> None:
         self.config = config
         self.schedules = dict(schedules)
+        #: sites whose portal went dark: their scheduled run reads the web archive
+        self.retired = frozenset(retired)
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
+        self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)
         self.scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=health.JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
             executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},
             # One run of a site at a time; runs missed while busy or down collapse into one.
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
@@ -324,7 +339,10 @@ class CrawlService:
         self._open = False
 
     def run_site(self, site: str) -> CrawlResult:
-        result = self.runner.run(site)
+        # A retired portal can only fail live: its scheduled run is a backfill from the web archive
+        # (docs/web-archives.md). With a mirror (the demo, tests) the mirror stands for the portal.
+        backfill = site in self.retired and not self.config.mirror
+        result = self.runner.run(site, spider_args=("source=wayback",) if backfill else ())
         if result.status == "skipped":
             logger.warning("%s: not started: %s", site, result.reason)
         return result
@@ -336,6 +354,10 @@ class CrawlService:
         if self._open:
             return
         _ACTIVE, self._open = self, True
+        # Several services may share one archive and start at once: the job table is created
+        # under the schema lock, not by APScheduler's check-then-create.
+        with schema_locked(self.engine) as connection:
+            self.jobstore.jobs_t.create(connection, checkfirst=True)
         self.scheduler.start(paused=True)
         self.runner.settle_dead_runs()
         self._sync_jobs()
@@ -364,7 +386,10 @@ class CrawlService:
             logger.info("%s: scheduled %s", site, schedule.spec)
         for job in existing.values():
             logger.info("%s: no longer a scheduled site; removed", job.id)
-            job.remove()
+            try:
+                job.remove()
+            except JobLookupError:  # another service on this archive removed it first
+                pass
 
     def advance(self, sites: Iterable[str]) -> None:
         """The sites were just crawled: their next run is the next one on their schedule."""
@@ -444,7 +469,7 @@ class CrawlService:
 @contextmanager
 def handle_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
     """Call ``handler`` on SIGTERM and SIGINT (in the main thread) instead of dying."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, lambda _signum, _frame: handler())
     try:

@@ -36,24 +36,27 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
-from archive.capture import ArticleCapture
-from archive.db import make_engine, session_factory
+from archive import runstats
+from archive.capture import ArticleCapture, AttachmentRef, Image
 from archive.webarchive import CaptureLedger, capture_ledger
-from crawler.config import ArchiveConfig
-from crawler.families.base import META_CAPTURE
+from crawler.config import archive_config
+from crawler.families.base import META_CAPTURE, META_ORIGINAL, META_VIA
+from crawler.handle import archive_handle
 from crawler.incremental import backfilling
-from crawler.wayback_cdx import CdxCapture, CdxError, cdx_day, cdx_query_url, parse_cdx
+from crawler.wayback_cdx import CdxCapture, CdxError, cdx_day, cdx_query_url, parse_cdx, refusal
+from crawler.wayback_replay import is_archived, read_replay, without_default_port
 
 logger = logging.getLogger(__name__)
 
-#: every request to the archive carries it; its value is the original URL
-META_ORIGINAL = "archive_wayback_original"
 META_ATTEMPT = "archive_wayback_attempt"
 META_DOMAIN = "archive_wayback_domain"
 #: the download slot every archive request shares, so the delay and concurrency hold for the archive
 SLOT = "wayback"
+#: META_VIA of a request rewritten to the web archive
+VIA = "wayback"
 SOURCE = "wayback"
-#: statuses after which an archive request waits and is tried again
+#: statuses after which an archive request waits and is tried again, unless the answer is an archived
+#: one (it carries Memento-Datetime or X-Archive-Src: the portal's error of long ago, replayed)
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 522, 524})
 
 
@@ -72,8 +75,8 @@ class WaybackConfig:
 
     @classmethod
     def of(cls, crawler: Crawler, spider: Spider) -> WaybackConfig:
-        settings = crawler.settings
-        cdx, replay = settings.get("ARCHIVE_WAYBACK_CDX"), settings.get("ARCHIVE_WAYBACK_REPLAY")
+        settings = archive_config(crawler).wayback
+        cdx, replay = settings.cdx, settings.replay
         if base := getattr(spider, "wayback", None):  # a pywb collection: <base>/cdx, <base>/<ts>id_/<url>
             cdx, replay = f"{base.rstrip('/')}/cdx", f"{base.rstrip('/')}/"
         return cls(
@@ -81,18 +84,18 @@ class WaybackConfig:
             replay=replay,
             since=cdx_day(getattr(spider, "since", None)),
             until=cdx_day(getattr(spider, "until", None)),
-            delay=settings.getfloat("ARCHIVE_WAYBACK_DELAY", 1.5),
-            concurrency=settings.getint("ARCHIVE_WAYBACK_CONCURRENCY", 1),
-            retries=settings.getint("ARCHIVE_WAYBACK_RETRIES", 6),
-            backoff=settings.getfloat("ARCHIVE_WAYBACK_BACKOFF", 10.0),
-            backoff_max=settings.getfloat("ARCHIVE_WAYBACK_BACKOFF_MAX", 600.0),
-            cdx_limit=settings.getint("ARCHIVE_WAYBACK_CDX_LIMIT", 5000),
+            delay=settings.delay,
+            concurrency=settings.concurrency,
+            retries=settings.retries,
+            backoff=settings.backoff,
+            backoff_max=settings.backoff_max,
+            cdx_limit=settings.cdx_limit,
         )
 
     def request_meta(self, original: str) -> dict[str, Any]:
         """What every archive request carries: its slot, a fixed delay, our own retries, no
         offsite or robots.txt check (the archive's URL is not the portal's), no browser."""
-        return {META_ORIGINAL: original, "download_slot": SLOT, "allow_offsite": True,
+        return {META_ORIGINAL: original, META_VIA: VIA, "download_slot": SLOT, "allow_offsite": True,
                 "dont_obey_robotstxt": True, "dont_retry": True, "autothrottle_dont_adjust_delay": True,
                 "playwright": False}
 
@@ -125,7 +128,14 @@ def wayback_run(crawler: Crawler) -> WaybackRun | None:
 
 def _stat(crawler: Crawler, key: str, count: int = 1) -> None:
     if crawler.stats and count:
-        crawler.stats.inc_value(f"archive/wayback_{key}", count)
+        crawler.stats.inc_value(runstats.stat(f"wayback_{key}"), count)
+
+
+def fail_run(crawler: Crawler, reason: str) -> None:
+    """Make the run end ``failed`` with ``reason`` (the first reason wins), however Scrapy finishes it."""
+    logger.error("%s", reason)
+    if crawler.stats and not crawler.stats.get_value(runstats.FAILURE):
+        crawler.stats.set_value(runstats.FAILURE, reason)
 
 
 class WaybackMiddleware:
@@ -144,12 +154,10 @@ class WaybackMiddleware:
         run = wayback_run(self.crawler)
         if run is None:
             return
-        engine = make_engine(ArchiveConfig.from_settings(self.crawler.settings).database_url)
-        try:
-            with session_factory(engine)() as session:
-                run.ledger = capture_ledger(session, spider.name)
-        finally:
-            engine.dispose()
+        with archive_handle(self.crawler).sessions() as session:
+            run.ledger = capture_ledger(session, spider.name)
+        if self.crawler.stats:  # health judges a retired portal by these runs (archive/health.py)
+            self.crawler.stats.set_value(runstats.SOURCE, runstats.WAYBACK)
         # The archive's own slot; a DOWNLOAD_SLOTS entry named "wayback" wins.
         assert self.crawler.engine is not None
         self.crawler.engine.downloader.per_slot_settings.setdefault(
@@ -175,19 +183,30 @@ class WaybackMiddleware:
         config = run.config
         url = cdx_query_url(config.cdx, domain, since=config.since, until=config.until, limit=config.cdx_limit,
                             resume_key=resume_key)
-        meta = {**config.request_meta(url), META_DOMAIN: domain}
+        # Every answer reaches parse_cdx: a refused listing must fail the run, not vanish in HttpErrorMiddleware.
+        meta = {**config.request_meta(url), META_DOMAIN: domain, "handle_httpstatus_all": True}
         # Listing pages first (priority above every capture), so the whole index is known early.
-        return Request(url, callback=self.parse_cdx, meta=meta, priority=1, dont_filter=True)
+        return Request(url, callback=self.parse_cdx, errback=self.cdx_failed, meta=meta, priority=1,
+                       dont_filter=True)
+
+    def cdx_failed(self, failure: Any) -> None:
+        domain = failure.request.meta.get(META_DOMAIN) if hasattr(failure, "request") else "?"
+        _stat(self.crawler, "cdx_error")
+        fail_run(self.crawler, f"CDX listing of {domain} failed: {failure.getErrorMessage() or failure.type.__name__}")
 
     def parse_cdx(self, response: Response) -> Iterator[Request]:
         run = wayback_run(self.crawler)
         assert run is not None
         domain = response.meta[META_DOMAIN]
+        if response.status != 200:
+            _stat(self.crawler, "cdx_error")
+            fail_run(self.crawler, f"CDX listing of {domain}: {refusal(response.status, _text(response))}")
+            return
         try:
             page = parse_cdx(response.text)
         except CdxError as exc:
-            logger.error("CDX listing of %s unreadable, no capture fetched from it: %s", domain, exc)
             _stat(self.crawler, "cdx_error")
+            fail_run(self.crawler, f"CDX listing of {domain} unreadable: {exc}")
             return
         if page.skipped:
             logger.warning("CDX listing of %s: %d malformed rows skipped", domain, page.skipped)
@@ -209,20 +228,22 @@ class WaybackMiddleware:
 
     def _capture_request(self, run: WaybackRun, capture: CdxCapture) -> Request | None:
         spider = self.crawler.spider
-        if not _wanted(capture) or not spider.is_site_article_url(capture.original):  # type: ignore[union-attr]
+        original = without_default_port(capture.original)
+        if not _wanted(capture) or not spider.is_site_article_url(original):  # type: ignore[union-attr]
             return None
-        if capture.digest and run.last_digest.get(capture.original) == capture.digest:
+        if capture.digest and run.last_digest.get(original) == capture.digest:
             _stat(self.crawler, "collapsed")
             return None
-        run.last_digest[capture.original] = capture.digest
+        run.last_digest[original] = capture.digest
         capture_url = capture.replay_url(run.config.replay)
-        key = spider.source_key(capture.original)  # type: ignore[union-attr]
+        key = spider.source_key(original)  # type: ignore[union-attr]
         if run.ledger.recorded(capture_url, key, capture.captured_at):
             _stat(self.crawler, "already_recorded")
             return None
-        request: Request = spider.article_request(capture.original)  # type: ignore[union-attr]
+        request: Request = spider.article_request(original)  # type: ignore[union-attr]
+        # Dated by the listing until the answer says which capture it served (WaybackDownloaderMiddleware).
         facts = {"captured_at": capture.captured_at, "capture_url": capture_url, "source": SOURCE}
-        meta = {**request.meta, **run.config.request_meta(capture.original), META_CAPTURE: facts}
+        meta = {**request.meta, **run.config.request_meta(original), META_CAPTURE: facts}
         _stat(self.crawler, "captures_requested")
         # Older months first, once requests queue up (a large site): versions then mostly arrive in
         # time order. Nothing depends on it: the store merges observations in any order.
@@ -247,7 +268,8 @@ class WaybackMiddleware:
         run = wayback_run(self.crawler)
         if run is not None:
             stamp = capture["captured_at"].strftime("%Y%m%d%H%M%S")
-            for ref in [*output.attachments, *output.images]:
+            refs: list[AttachmentRef | Image] = [*output.attachments, *output.images]
+            for ref in refs:
                 run.file_times[ref.url] = stamp
 
 
@@ -277,10 +299,37 @@ class WaybackDownloaderMiddleware:
                                dont_filter=True)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        """A capture (or a file) as the portal served it: under its original URL, with the portal's
+        headers, dated by the capture the archive served (after its redirects to the nearest one)."""
         original = request.meta.get(META_ORIGINAL)
-        if original is None or request.meta.get(META_DOMAIN):
+        if original is None or request.meta.get(META_VIA) != VIA or request.meta.get(META_DOMAIN):
             return response
-        return response.replace(url=original)
+        replay = read_replay(response.url, _headers(response))
+        capture = request.meta.get(META_CAPTURE)
+        if capture is not None:
+            served_at = replay.captured_at or capture["captured_at"]
+            if served_at != capture["captured_at"]:
+                _stat(self.crawler, "redated")
+                logger.info("Capture asked at %s served from %s: %s", capture["captured_at"], served_at, response.url)
+            request.meta[META_CAPTURE] = {
+                **capture, "captured_at": served_at, "capture_url": response.url,
+                "replay": {"asked": capture["capture_url"], "status": response.status,
+                           "headers": replay.archive_headers},
+            }
+        if replay.archived and response.status >= 300:
+            # The portal's own error (or redirect) of that time, replayed: history, recorded as such.
+            _stat(self.crawler, "archived_error")
+            logger.warning("The archive holds an HTTP %s answer of the portal here (captured %s): %s",
+                           response.status, replay.captured_at, response.url)
+        return response.replace(url=without_default_port(replay.original or original), headers=replay.portal_headers)
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+
+
+def _text(response: Response) -> str:
+    return response.body[:2000].decode("utf-8", "replace")
 
 
 class ArchiveBackoffMiddleware:
@@ -298,13 +347,15 @@ class ArchiveBackoffMiddleware:
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if META_ORIGINAL not in request.meta or response.status not in RETRY_STATUSES:
+        if request.meta.get(META_VIA) != VIA or response.status not in RETRY_STATUSES:
+            return response
+        if is_archived(_headers(response)):  # a capture of the portal's error, not the archive's
             return response
         after = retry_after(response.headers.get(b"Retry-After"), datetime.now(UTC))
         return await self._retry(request, f"HTTP {response.status}", after) or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if META_ORIGINAL not in request.meta:
+        if request.meta.get(META_VIA) != VIA:
             return None
         return await self._retry(request, type(exception).__name__, None)
 

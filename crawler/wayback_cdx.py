@@ -100,7 +100,8 @@ def _parse_lines(lines: list[str]) -> CdxPage:
             fields = json.loads(line)
         except json.JSONDecodeError:
             fields = None
-        _add(page, _capture({_ALIASES.get(k, k): v for k, v in fields.items()}) if isinstance(fields, dict) else None)
+        row = {_ALIASES.get(str(k), str(k)): v for k, v in fields.items()} if isinstance(fields, dict) else None
+        _add(page, _capture(row) if row is not None else None)
     if not page.captures and page.skipped:
         raise CdxError(f"no line of the CDX answer could be read ({page.skipped} lines): {_head(lines[0])}")
     return page
@@ -144,11 +145,30 @@ def cdx_query_url(cdx: str, domain: str, *, since: str | None, until: str | None
         ("collapse", "digest"),
         ("limit", str(limit)),
         ("showResumeKey", "true"),
+        # A deduplicated capture is listed as warc/revisit (status "-") unless resolved: without this an
+        # A→B→A change loses its second A to the status filter.
+        ("resolveRevisits", "true"),
     ]
     params += [(name, value) for name, value in (("from", since), ("to", until)) if value]
     if resume_key:
         params.append(("resumeKey", resume_key))
     return f"{cdx}?{urlencode(params)}"
+
+
+#: what a refusing archive's answer names (the Internet Archive's Java exceptions), and what it means
+_REFUSALS = {
+    "AdministrativeAccessControlException": "Blocked Site Error (the archive excludes the site)",
+    "RobotAccessControlException": "Blocked By Robots (the site's robots.txt excludes it)",
+}
+
+
+def refusal(status: int, body: str) -> str:
+    """One line saying why a CDX listing was refused: ``HTTP 403, Blocked Site Error (…)``."""
+    meaning = next((text for name, text in _REFUSALS.items() if name in body), None)
+    if meaning is None:
+        first = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        meaning = first[:120] or "no explanation"
+    return f"HTTP {status}, {meaning}"
 
 
 def cdx_day(value: str | None) -> str | None:

@@ -19,7 +19,17 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from archive.db import PROJECT_ROOT, current_revision, demo_database_url, ensure_schema, make_engine, mask, upgrade
+from archive.db import (
+    PROJECT_ROOT,
+    current_revision,
+    demo_database_url,
+    ensure_schema,
+    make_engine,
+    mask,
+    refuse_unknown_revision,
+    upgrade,
+)
+from crawler.cli.arguments import check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -28,6 +38,7 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import ScheduleError, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
@@ -44,7 +55,9 @@ def spider_names() -> list[str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     engine = make_engine()
-    ensure_schema(engine, create=True) if current_revision(engine) is None else upgrade(engine)
+    current = current_revision(engine)
+    refuse_unknown_revision(engine, current)
+    ensure_schema(engine, create=True) if current is None else upgrade(engine)
     print(f"archive {mask(engine.url)} is at schema revision {current_revision(engine)}")
     return 0
 
@@ -59,8 +72,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
+    check_mirror(args.mirror)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
-    return 0 if all(r.ok for r in results) else 1
+    if not all(r.ok for r in results):
+        return 1
+    # A site another process is crawling was not crawled: try again later (EX_TEMPFAIL).
+    return EX_TEMPFAIL if any(r.status == "skipped" for r in results) else 0
 
 
 def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
@@ -147,7 +164,9 @@ def _outcome_text(result: CrawlResult) -> str:
     colour = "green" if result.status == "finished" else "yellow" if result.ok else "red"
     text = f"{result.status}: {result.reason}"
     if (run := result.run) is not None:
-        text = (f"{run.status.replace('_', ' ')}: {run.new_articles} new articles, "
+        # A failed run says why first: "failed (fetched nothing: 6 DNSLookupError): 0 new articles, …"
+        why = f" ({run.finish_reason})" if run.status != "finished" and run.finish_reason else ""
+        text = (f"{run.status.replace('_', ' ')}{why}: {run.new_articles} new articles, "
                 f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks")
     return f"[{colour}]{escape(text)}[/]"
 
@@ -210,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.wait()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)
     crawl = sub.add_parser("crawl", help="crawl sites now, showing progress")

@@ -1,12 +1,8 @@
 """Quảng Ngãi's provincial host: Liferay until June 2025, the new platform (crawler/families/qni2025.py)
-since 1 July 2025, on one host. A page is told apart by the shape of its URL."""
+since 1 July 2025, on one host. A page is told apart by the shape of its URL: the platform's
+hooks (``source_key``, ``parse_listing``, ``read_*``) take the pages ``on_new_platform`` names."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from typing import Any
-
-from scrapy.http import Response
 
 from crawler.families.liferay import LiferaySpider, is_liferay_article_url
 from crawler.families.qni2025 import Qni2025Family
@@ -25,16 +21,3 @@ class LiferayQni2025Spider(Qni2025Family, LiferaySpider):
         # Liferay's pages live under /web/<site>/ or carry /-/; Đồng Tháp-style
         # /tin-tuc/chi-tiet?id= would be Liferay too, although under /tin-tuc/.
         return self.is_qni2025_url(url) and not is_liferay_article_url(url)
-
-    def source_key(self, url: str) -> str | None:
-        return self.qni2025_source_key(url) if self.on_new_platform(url) else super().source_key(url)
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        if self.on_new_platform(response.url):
-            return self.parse_qni2025_listing(response)
-        return super().parse_listing(response)
-
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        if self.on_new_platform(response.url):
-            return self.parse_qni2025_article(response)
-        return super().parse_article(response)

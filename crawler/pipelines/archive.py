@@ -4,39 +4,29 @@ keep the crawl_run row of this crawl."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import runstats
 from archive.capture import ArticleCapture
-from archive.db import ensure_schema, make_engine, session_factory
-from archive.health import STAT_HOST, STAT_PID
+from archive.db import ensure_schema
 from archive.store import Outcome, ensure_site, finish_run, record_learned_identity, start_run, store_capture
-from crawler.config import ArchiveConfig
+from crawler.config import archive_config
+from crawler.handle import archive_handle
+from crawler.lease import attach_run
+from crawler.runs import this_process
 
 logger = logging.getLogger(__name__)
 
-#: crawl_run columns and the stats they are read from
-RUN_COUNTS = {
-    "pages": "response_received_count",
-    "new_articles": f"archive/{Outcome.NEW_ARTICLE}",
-    "new_versions": "archive/versions_added",
-    "unchanged": f"archive/{Outcome.UNCHANGED}",
-    "duplicates": "archive/duplicate_content",
-    "fallbacks": "archive/fallback",
-    "errors": "archive/errors",
-}
-RUN_STATUS = {"finished": "finished", "shutdown": "interrupted", "closespider_timeout": "timed_out"}
-
 
 class ArchivePipeline:
-    def __init__(self, crawler: Crawler, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, crawler: Crawler, sessions: sessionmaker[Session], log_path: str | None = None) -> None:
         self.crawler = crawler
         self.sessions = sessions
+        self.log_path = log_path
         self.site_id: int | None = None
         self.run_id: int | None = None
         crawler.signals.connect(self.item_error, signal=signals.item_error)
@@ -46,9 +36,9 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        engine = make_engine(ArchiveConfig.from_settings(crawler.settings).database_url)
-        ensure_schema(engine)
-        return cls(crawler, session_factory(engine))
+        handle = archive_handle(crawler)
+        ensure_schema(handle.engine)
+        return cls(crawler, handle.sessions, archive_config(crawler).log_path)
 
     @property
     def stats(self):  # type: ignore[no-untyped-def]
@@ -68,11 +58,12 @@ class ArchivePipeline:
             run = start_run(session, spider.name, site_id)
             # The crawl service finds this row by the log file it gave the process, and tells a
             # dead crawl from a live one by its pid, to settle runs a killed process left open.
-            settings = self.crawler.settings
-            run.log_path = settings.get("ARCHIVE_LOG_PATH") or settings.get("LOG_FILE")
-            run.stats = {STAT_PID: os.getpid(), STAT_HOST: socket.gethostname()}
+            run.log_path = self.log_path
+            run.stats = this_process()
             self.run_id = run.id
-        self.stats.set_value("archive/run_id", self.run_id)
+            # The lease names the run, so a crawl that takes over an expired lease settles it.
+            attach_run(session.connection(), spider.name, run.id)
+        self.stats.set_value(runstats.RUN_ID, self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 
     def process_item(self, item: Any) -> Any:
@@ -81,37 +72,39 @@ class ArchivePipeline:
         assert self.site_id is not None, f"spider {item.site} declares no site_info()"
         with self.sessions.begin() as session:
             result = store_capture(session, item, site_id=self.site_id, run_id=self.run_id)
-        self.stats.inc_value(f"archive/{result.outcome}")
+        self.stats.inc_value(runstats.stat(result.outcome))
         if result.outcome is not Outcome.UNCHANGED:
-            self.stats.inc_value("archive/versions_added")
+            self.stats.inc_value(runstats.VERSIONS_ADDED)
         if result.duplicate:
-            self.stats.inc_value("archive/duplicate_content")
+            self.stats.inc_value(runstats.DUPLICATE_CONTENT)
         logger.debug("%s: %s (article %s, v%s)", item.url, result.outcome, result.article_id, result.version_number)
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
             return
-        if errors := self.stats.get_value("archive/errors"):
+        if errors := self.stats.get_value(runstats.ERRORS):
             logger.warning("%s errors while crawling %s; see the log above", errors, spider.name)
-        counts = {column: int(self.stats.get_value(stat, 0)) for column, stat in RUN_COUNTS.items()}
+        stats = self.stats.get_stats()
+        counts = {column: runstats.count(stats, stat) for column, stat in runstats.RUN_COUNTS.items()}
+        status = runstats.run_status(reason)
+        if status == "finished" and (why := runstats.run_failure(stats)):
+            # Scrapy finished, but silence is never success: the run says what went wrong.
+            logger.error("%s: run failed: %s", spider.name, why)
+            status, reason = "failed", why
+        elif status == "finished" and not runstats.answered_normally(status, stats):
+            logger.warning("%s did not answer normally in this run (archive/runstats.py)", spider.name)
         with self.sessions.begin() as session:
             if (learned := getattr(spider, "learned_identity", None)) and self.site_id is not None:
                 record_learned_identity(session, self.site_id, learned)
-            finish_run(
-                session,
-                self.run_id,
-                status=RUN_STATUS.get(reason, "failed"),
-                reason=reason,
-                counts=counts,
-                stats=_jsonable(self.stats.get_stats()),
-            )
+            finish_run(session, self.run_id, status=status, reason=reason[:runstats.REASON_LENGTH], counts=counts,
+                       stats=_jsonable(stats))
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
-        self.stats.inc_value("archive/errors")
+        self.stats.inc_value(runstats.ERRORS)
 
     def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
-        self.stats.inc_value("archive/errors")
+        self.stats.inc_value(runstats.ERRORS)
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:

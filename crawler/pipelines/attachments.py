@@ -13,8 +13,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from archive import runstats
 from archive.capture import ArticleCapture, AttachmentRef, Image
-from crawler.config import ArchiveConfig
+from crawler.config import archive_config
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class AttachmentPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentPipeline:
-        config = ArchiveConfig.from_settings(crawler.settings)
+        config = archive_config(crawler)
         if not (config.download_attachments or config.download_images):
             raise NotConfigured("ARCHIVE_DOWNLOAD_ATTACHMENTS and ARCHIVE_DOWNLOAD_IMAGES are off")
         return cls(crawler, config.attachment_maxsize, attachments=config.download_attachments,
@@ -44,7 +45,10 @@ class AttachmentPipeline:
 
     async def _fetch(self, ref: AttachmentRef | Image, kind: str = "attachment") -> None:
         assert self.crawler.engine and self.crawler.stats
-        request = Request(ref.url, meta={"download_maxsize": self.maxsize, "handle_httpstatus_all": True})
+        # No handle_httpstatus_all: it would stop RedirectMiddleware too, and a link to a download handler or an
+        # http→https redirect is a file like any other. Redirects and retries follow the rules pages follow
+        # (REDIRECT_MAX_TIMES, RETRY_TIMES); engine.download hands back any final status (no HttpError here).
+        request = Request(ref.url, meta={"download_maxsize": self.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as exc:
@@ -63,7 +67,7 @@ class AttachmentPipeline:
             else:
                 ref.error = f"HTTP {response.status}"
         outcome = "ok" if ref.sha256 else "failed"
-        self.crawler.stats.inc_value(f"archive/{kind}_{outcome}")
+        self.crawler.stats.inc_value(runstats.stat(f"{kind}_{outcome}"))
         if ref.error:
             logger.warning("%s %s not downloaded: %s", kind.capitalize(), ref.url, ref.error)
 

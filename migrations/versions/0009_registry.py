@@ -22,7 +22,7 @@ seen at the earlier and last seen at the later time. The registry facts the re-h
 copied here (a migration never reads a file that later commits change).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import PROJECT_ROOT
-from archive.health import DEAD_PROCESS
+from crawler.runs import DEAD_PROCESS
 from tests.e2e.crawling import FAST, crawl, query, scalar
 from tests.fixtures.faults import LIFERAY, Fault, FaultServer
 

@@ -79,3 +79,16 @@ def test_a_portal_redirected_to_its_successor_is_recorded_as_such(portal: Fixtur
         crawl(SITE, portal.url, db_url, *FAST_GONE)
     assert query(db_url, "SELECT status, successor_url FROM site WHERE name = :s", s=SITE) == [("redirected", successor)]
     assert set(statuses(db_url).values()) == {"live"}
+
+
+def test_removal_detection_works_with_incremental_crawling_off(portal: FixtureServer, db_url: str) -> None:
+    """ARCHIVE_INCREMENTAL=0 walks every listing and re-fetches every article; removal still counts
+    the failed checks of known articles and declares them gone (it once went silent instead)."""
+    full = ("-s", "ARCHIVE_INCREMENTAL=0", *FAST_GONE)
+    assert crawl(SITE, portal.url, db_url, *full).returncode == 0
+    removed = next(k for k in portal.keys(kind="article", spider=SITE) if k.endswith("?5107301"))
+    portal.remove(removed)
+    for _ in range(2):
+        assert crawl(SITE, portal.url, db_url, *full).returncode == 0
+    assert statuses(db_url)["5107301"] == "gone"
+    assert list(statuses(db_url).values()).count("gone") == 1

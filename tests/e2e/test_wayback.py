@@ -2,12 +2,13 @@
 
 pywb (a real Wayback implementation) serves a WARC collection of the Minh Long fixture
 portal captured at three times (tests/fixtures/wayback); ``scrapy crawl … -a
-source=wayback`` backfills from it into SQLite and PostgreSQL. A fake of the Internet
-Archive's API on the fixture server adds its JSON format, paging, and 429/503 answers.
+source=wayback`` backfills from it into SQLite and PostgreSQL. The Internet Archive's own
+answers (JSON, paging, redirects, archived errors, throttling) are in test_wayback_ia.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -39,14 +40,11 @@ from tests.fixtures.wayback import (
     T2,
     T3,
     WITH_FILE,
-    Capture,
     Pywb,
     current_title,
     minhlong_history,
-    page,
     write_warc,
 )
-from tests.fixtures.wayback.fake_ia import FakeInternetArchive
 
 SITE = "quangngai_minhlong"
 QUICK = ["-s", "ARCHIVE_WAYBACK_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
@@ -127,9 +125,9 @@ def test_backfill_dates_versions_by_capture_time_and_resumes(archive: Pywb, db_u
     edited = versions(db_url, EDITED)
     assert [(r.number, r.first_seen, r.last_seen) for r in edited] == [(1, T1, T1), (2, T2, T3)]
     assert OLD_WORDING in edited[0].body and NEW_WORDING in edited[1].body
-    # Each snapshot is dated by its capture; version 2's is the T2 or the T3 capture, whichever came first.
+    # Each snapshot is its version's earliest capture, whatever order the captures were fetched in.
     assert (edited[0].fetched_at, edited[0].capture_url) == (T1, capture_url(archive, T1, EDITED))
-    assert (edited[1].fetched_at, edited[1].capture_url) in {(t, capture_url(archive, t, EDITED)) for t in (T2, T3)}
+    assert (edited[1].fetched_at, edited[1].capture_url) == (T2, capture_url(archive, T2, EDITED))
     assert {r.source for r in edited} == {"wayback"}
 
     retitled = versions(db_url, RETITLED)
@@ -174,30 +172,6 @@ def test_backfill_merges_with_live_versions_in_time_order(archive: Pywb, portal:
     assert query(db_url, "SELECT count(*) FROM article_event") == [(0,)]
 
 
-def test_the_archives_429_and_503_are_waited_out(portal: FixtureServer, db_url: str) -> None:
-    assert crawl(SITE, portal.url, db_url).returncode == 0  # the live site: REMOVED is a known article
-    captures = [Capture(EDITED, T1, page(EDITED, 1).replace(NEW_WORDING.encode(), OLD_WORDING.encode())),
-                Capture(REMOVED, T1, b""), Capture(RETITLED, T1, page(RETITLED, 2))]
-    with FixtureServer() as server:
-        archive = FakeInternetArchive(server, "minhlong.quangngai.gov.vn", captures, page_size=2)
-        server.unroute(archive.replay_key(captures[1]))  # listed, but the archive lost it: 404
-        edited = archive.replay_key(captures[0])
-        archive.fail_first(edited, (429, {"Retry-After": "1"}, b"slow down"), (429, {"Retry-After": "1"}, b""))
-        second_page = archive.cdx_key(1)
-        archive.fail_first(second_page, (503, {}, b"busy"))
-        result = backfill(db_url, "-s", f"ARCHIVE_WAYBACK_CDX={archive.cdx}", "-s",
-                          f"ARCHIVE_WAYBACK_REPLAY={archive.replay}", "-s", "ARCHIVE_WAYBACK_CDX_LIMIT=2",
-                          "-s", "ARCHIVE_WAYBACK_BACKOFF=0.5")
-    assert result.returncode == 0, result.log[-3000:]
-    assert archive.statuses(edited) == [429, 429, 200]
-    assert all(gap >= 0.95 for gap in archive.gaps(edited)), archive.gaps(edited)  # Retry-After: 1
-    assert archive.statuses(second_page) == [503, 200]  # the second page, after its resume key
-    assert archive.gaps(second_page)[0] >= 0.45
-    assert [(r.source, r.first_seen) for r in versions(db_url, EDITED)][0] == ("wayback", T1)
-    # The archive's 404 says nothing about the portal.
-    assert query(db_url, "SELECT status, missing_checks FROM article WHERE source_key LIKE '%/2511902'") == [("live", 0)]
-
-
 def test_exported_warc_replays_the_stored_bytes(archive: Pywb, portal: FixtureServer, db_url: str,
                                                 tmp_path: Path) -> None:
     assert crawl(SITE, portal.url, db_url).returncode == 0
@@ -209,14 +183,75 @@ def test_exported_warc_replays_the_stored_bytes(archive: Pywb, portal: FixtureSe
     assert done.returncode == 0, done.stderr
 
     stored = _snapshots(db_url)
+    files = query(db_url, "SELECT DISTINCT ca.url, a.sha256 FROM content_attachment ca "
+                          "JOIN attachment a ON a.id = ca.attachment_id JOIN version v ON v.content_id = ca.content_id "
+                          "WHERE v.snapshot_id IS NOT NULL")
+    assert files, "the fixture's article links a file"
     records = _records(out)
-    assert records[0][0] == "warcinfo" and len(records) == len(stored) + 1
+    assert records[0][0] == "warcinfo" and len(records) == len(stored) + len(files) + 1
     wayback = [r for r in records if r[3]]
     assert wayback and all(r[3].startswith(archive.base) for r in wayback)  # WARC-Source-URI
+    # Each file follows the page that links it, tied to it by WARC-Concurrent-To.
+    with out.open("rb") as stream:
+        page_ids, tied = set(), []
+        for record in ArchiveIterator(stream):
+            if concurrent := record.rec_headers.get_header("WARC-Concurrent-To"):
+                tied.append((record.rec_headers.get_header("WARC-Target-URI"), concurrent in page_ids,
+                             record.rec_headers.get_header("WARC-Date")))
+            elif record.rec_type == "response":
+                page_ids.add(record.rec_headers.get_header("WARC-Record-ID"))
+    assert sorted(url for url, _, _ in tied) == sorted(url for url, _ in files) and all(ok for _, ok, _ in tied)
     with Pywb(out) as replay:
         for url, fetched_at, body in stored:
             with urllib.request.urlopen(f"{replay.base}/{fetched_at:%Y%m%d%H%M%S}id_/{url}") as answer:
                 assert answer.read() == body, url
+        for url, when in {(url, when) for url, _, when in tied}:
+            stamp = when.replace("-", "").replace("T", "").replace(":", "").rstrip("Z")
+            with urllib.request.urlopen(f"{replay.base}/{stamp}id_/{url}") as answer:
+                digest = hashlib.sha256(answer.read()).hexdigest()
+            assert (url, digest) in files, url
+
+
+def test_a_backfill_from_the_exported_warc_gives_the_same_archive(archive: Pywb, db_url: str, tmp_path: Path) -> None:
+    """The WARC round trip: backfill, export, backfill a fresh archive from the export through pywb."""
+    assert backfill(db_url, "-a", f"wayback={archive.base}").returncode == 0
+    out = tmp_path / "export.warc.gz"
+    env = {**os.environ, "DATABASE_URL": db_url}
+    done = subprocess.run([sys.executable, "-m", "crawler.cli", "export-warc", "--site", SITE, str(out)],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}" if db_url.startswith("sqlite") else _fresh_pg(db_url)
+    with Pywb(out) as replay:
+        result = backfill(fresh, "-a", f"wayback={replay.base}")
+    assert result.returncode == 0, result.log[-3000:]
+    assert _archive_facts(fresh) == _archive_facts(db_url)
+
+
+def _archive_facts(db_url: str) -> dict[str, list[tuple]]:
+    """Articles, versions (number, first seen, content hash, snapshot time: to the second) and files."""
+    return {
+        "versions": query(db_url, "SELECT a.source_key, v.number, v.first_seen_at, c.content_hash, c.title, "
+                                  "s.fetched_at FROM article a JOIN version v ON v.article_id = a.id "
+                                  "JOIN content c ON c.id = v.content_id LEFT JOIN snapshot s ON s.id = v.snapshot_id "
+                                  "ORDER BY a.source_key, v.number"),
+        "files": query(db_url, "SELECT DISTINCT ca.url, at.sha256, at.size FROM content_attachment ca "
+                               "JOIN attachment at ON at.id = ca.attachment_id ORDER BY ca.url"),
+    }
+
+
+def _fresh_pg(db_url: str) -> str:
+    """Another database on the same PostgreSQL server."""
+    from sqlalchemy import create_engine, text
+
+    name = f"roundtrip_{os.getpid()}"
+    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        engine.dispose()
+    return db_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _snapshots(db_url: str) -> list[tuple[str, datetime, bytes]]:

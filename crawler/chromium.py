@@ -2,7 +2,8 @@
 requests that ask for it (meta ``playwright``); everything else stays plain HTTP.
 
 A site opts in per kind of request with ``PortalSpider.browser_for`` ("listing", "article"),
-a single request with ``meta={"playwright": True}``. This module is the one place that reads
+which also gives its crawls this module's download handler (``install``); on such a site a
+single request opts in with ``meta={"playwright": True}``. This module is the one place that reads
 ``ARCHIVE_CHROMIUM`` (the browser's path, default ``/usr/bin/chromium``, else ``chromium`` on
 PATH). Settings, limits and measurements: docs/browser.md.
 
@@ -21,8 +22,8 @@ import asyncio
 import logging
 import os
 import shutil
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from playwright.async_api import Page
@@ -36,14 +37,15 @@ from scrapy.settings import BaseSettings
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
+from archive import runstats
+
 logger = logging.getLogger(__name__)
 
 ENV = "ARCHIVE_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package "chromium" (scripts/bootstrap)
 #: finish reason of a crawl closed because its site needs a browser and none is installed
 BROWSER_MISSING = "browser_missing"
-STAT_TIMEOUT = "archive/browser_timeout"
-STAT_MISSING = "archive/browser_missing"
+STAT_TIMEOUT, STAT_MISSING = runstats.BROWSER_TIMEOUT, runstats.BROWSER_MISSING
 #: Playwright resource types never needed to read a page (PLAYWRIGHT_ABORT_REQUEST)
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
 
@@ -82,6 +84,18 @@ def missing_browser(settings: BaseSettings) -> str | None:
     if os.path.isfile(path) and os.access(path, os.X_OK):
         return None
     return f"Chromium not found at {path}; install it (apt-get install chromium) or set {ENV}"
+
+
+HANDLER = "crawler.chromium.BrowserDownloadHandler"
+
+
+def install(settings: BaseSettings) -> None:
+    """The browser download handler for http and https, and the missing-browser check, in the
+    settings of a spider that asks for a browser; other crawls keep Scrapy's own handlers."""
+    settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": HANDLER, "https": HANDLER},
+                 priority="spider")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "crawler.chromium.BrowserCheck": 100},
+                 priority="spider")
 
 
 def render_meta(*page_methods: PageMethod) -> dict[str, Any]:
@@ -123,7 +137,7 @@ async def click_more(
     return max_clicks
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped upstream
     """scrapy-playwright's handler for http(s), started on the first request that asks for the
     browser; requests without meta ``playwright`` go to Scrapy's HTTP/1.1 handler untouched."""
 
@@ -152,7 +166,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._launch()
                 self._playwright_started = True
         try:
-            return await super()._download_request(request, spider)
+            response: Response = await super()._download_request(request, spider)
+            return response
         except PlaywrightTimeoutError as exc:
             reason = exc.message.splitlines()[0] if exc.message else "timeout"
             self.stats.inc_value(STAT_TIMEOUT)
