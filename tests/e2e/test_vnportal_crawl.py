@@ -158,7 +158,9 @@ def test_a_portal_contradicting_the_registry_stops_the_crawl(portal: FixtureServ
     guess = 'sname = ["huyenmyxuyen", "[I] RE §2: huyện snames are huyen<name>"]\n'
     assert guess in text
     wrong = tmp_path / "portals.toml"
-    wrong.write_text(text.replace(guess, guess + 'sid = [1309, "[E] a source that is wrong"]\n'), encoding="utf-8")
+    # Active here: a retired portal's health is judged by its web-archive backfills only (archive/health.py).
+    wrong.write_text(text.replace(guess, guess + 'sid = [1309, "[E] a source that is wrong"]\n'
+                                  'status = ["active", "[I] this test"]\n'), encoding="utf-8")
     result = crawl("soctrang_myxuyen", portal.url, db_url, "-s", f"ARCHIVE_REGISTRY={wrong}")
     line = "identity contradicted: sid 1306 on the portal, 1309 in the registry [E]"
     assert f"soctrang_myxuyen: {line} (https://myxuyen.soctrang.gov.vn/;" in result.log, result.log[-3000:]
