@@ -21,7 +21,8 @@ The health rule compares a site's last finished run with its previous runs
 
 A retired portal (``site.status = 'retired'``) is judged by its web-archive runs
 (``archive/source = 'wayback'``) and live runs that answered normally (a mirror, the portal
-back): a failed live run of it is expected and says nothing; without such a run it is ``unknown``. A backfill's captures already recorded count as seen.
+back): a failed live run of it is expected and says nothing; without such a run it is
+``unknown``. A backfill's captures already recorded count as seen.
 """
 
 from __future__ import annotations
