@@ -57,7 +57,7 @@ FALLBACK = stat("fallback")
 NO_BODY = stat("no_body")
 #: an article page whose identity (``source_key``) the family could not read
 NO_ID = stat("no_id")
-#: pages a script builds, rendered in Chromium: timed out, or no browser installed (crawler/browser.py)
+#: pages a script builds, rendered in Chromium: timed out, or no browser installed (crawler/chromium.py)
 BROWSER_TIMEOUT = stat("browser_timeout")
 BROWSER_MISSING = stat("browser_missing")
 

@@ -51,27 +51,6 @@ DEFAULT_LOG_DIR = PROJECT_ROOT / "data" / "logs"
 JOB_FUNC = "crawler.service:scheduled_crawl"
 
 
-# The crawl process asks Linux to signal it when the thread that started it dies, even by
-# SIGKILL of the whole service: a killed service leaves no orphan crawl running beside the
-# crawls of its successor, and Scrapy still closes the spider and records the run. The kernel
-# may repeat that signal as the dying service's threads exit, and a second SIGTERM makes Scrapy
-# stop uncleanly, so the signal is SIGHUP, turned into exactly one SIGTERM.
-_CHILD = """
-import ctypes, os, signal, sys
-def parent_gone(signum, frame, fired=[]):
-    if not fired:
-        fired.append(True)
-        os.kill(os.getpid(), signal.SIGTERM)
-signal.signal(signal.SIGHUP, parent_gone)
-if sys.platform.startswith("linux"):
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGHUP)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(sys.argv[1]):
-        sys.exit(143)
-from scrapy.cmdline import execute
-execute(["scrapy", *sys.argv[2:]])
-"""
-
-
 # -- running one crawl ------------------------------------------------------------------------
 
 
@@ -163,7 +142,8 @@ class CrawlRunner:
         token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         log_path = self.config.log_dir / site / f"{site}-{token}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-c", _CHILD, str(os.getpid()), "crawl", site]
+        # crawler/child.py: the crawl dies with the service, never outlives it as an orphan.
+        argv = [sys.executable, "-m", "crawler.child", str(os.getpid()), "crawl", site]
         argv += ["-s", f"ARCHIVE_LOG_PATH={log_path}"]
         for setting in (*self.config.settings, *extra):
             argv += ["-s", setting]
