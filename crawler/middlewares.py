@@ -84,8 +84,11 @@ class MirrorMiddleware:
 
     def process_request(self, request: Request) -> Request | None:
         mirror = self.mirror
-        # A request that already stands for a portal URL (a web archive's) is not the mirror's.
-        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or META_ORIGINAL in request.meta:
+        # A request that already stands for a portal URL (a web archive's) is not the mirror's. A redirect
+        # of a mirrored request carries the old META_ORIGINAL but a portal URL (the Location, read back as
+        # the portal's): it is mirrored again, or it would leave for the real portal.
+        via = request.meta.get(META_VIA)
+        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or (via is not None and via != VIA):
             return None
         # The original request already passed the offsite and robots.txt checks
         # under its portal URL; the rewritten one must not be judged again.
