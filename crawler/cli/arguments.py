@@ -8,8 +8,10 @@ with SQL text on PostgreSQL and an ``OverflowError`` on SQLite.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from archive.queries import MAX_ID
@@ -64,6 +66,16 @@ def check_mirror(mirror: str | None) -> None:
 
     if mirror and (problem := mirror_unreachable(mirror)):
         raise UsageError(problem)
+
+
+def check_log_dir(path: Path) -> None:
+    """The directory crawl logs go to exists (made if need be) and takes files: checked before any crawl."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--log-dir {path}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--log-dir {path}: this user cannot write there")
 
 
 def mirror_url(text: str) -> str:
