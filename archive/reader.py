@@ -135,8 +135,17 @@ _SHARED = """
 """
 
 
+_SHARES = """
+    SELECT count(DISTINCT v.article_id) FROM version v
+    WHERE v.content_id IN (SELECT o.content_id FROM version o WHERE o.article_id = :article_id)
+"""
+
+
 def shared_copies(session: Session, article_id: int) -> list[SharedCopy]:
     """Every article that carried a content this article carried (itself included, with its order)."""
+    # Most articles share nothing: ask the version index first, the whole-archive view only when needed.
+    if (session.scalar(text(_SHARES), {"article_id": article_id}) or 0) < 2:
+        return []
     statement = text(_SHARED).columns(first_seen_at=UTCDateTime())
     seen: dict[int, SharedCopy] = {}
     for row in session.execute(statement, {"article_id": article_id}):

@@ -18,10 +18,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.config import archive_config
+from crawler.families.base import META_ORIGINAL, META_VIA
 
 logger = logging.getLogger(__name__)
 
-META_ORIGINAL = "archive_original_url"
+#: META_VIA of a request rewritten to the mirror
+VIA = "mirror"
+
 
 
 def to_mirror(mirror: str, url: str) -> str:
@@ -81,20 +84,22 @@ class MirrorMiddleware:
 
     def process_request(self, request: Request) -> Request | None:
         mirror = self.mirror
-        if not mirror or request.url.startswith(mirror.rstrip("/") + "/"):
+        # A request that already stands for a portal URL (a web archive's) is not the mirror's.
+        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or META_ORIGINAL in request.meta:
             return None
         # The original request already passed the offsite and robots.txt checks
         # under its portal URL; the rewritten one must not be judged again.
         return request.replace(
             url=to_mirror(mirror, request.url),
-            meta={**request.meta, META_ORIGINAL: request.url, "allow_offsite": True, "dont_obey_robotstxt": True},
+            meta={**request.meta, META_ORIGINAL: request.url, META_VIA: VIA, "allow_offsite": True,
+                  "dont_obey_robotstxt": True},
             dont_filter=True,
         )
 
     def process_response(self, request: Request, response: Response) -> Response:
         original = request.meta.get(META_ORIGINAL)
         mirror = self.mirror
-        if not original or not mirror:
+        if not original or not mirror or request.meta.get(META_VIA) != VIA:
             return response
         scheme = urlsplit(original).scheme
         location = response.headers.get(b"Location")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.golden import KINDS, Case, cases, parse
 
-CASES = list(cases())
+CASES = list(cases(KINDS))
 
 
 def test_every_site_has_golden_cases() -> None:

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "crawler.cli.query",
     "crawler.cli.health",
     "crawler.cli.warc",
+    "crawler.cli.backfill",
 )
 
 

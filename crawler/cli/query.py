@@ -265,7 +265,14 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_browse(args: argparse.Namespace) -> int:
-    from crawler.browse import serve
+    try:
+        from crawler.browse import serve
+    except ModuleNotFoundError as exc:
+        if exc.name != "datasette":
+            raise
+        print("error: portal-archive browse needs Datasette: pip install 'portal-archive[browse]' "
+              "(scripts/bootstrap installs it)", file=sys.stderr)
+        return 2
 
     try:
         return serve(host=args.host, port=args.port, open_browser=args.open)

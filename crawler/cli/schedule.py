@@ -19,7 +19,14 @@ from archive.db import ensure_schema, make_engine, reader_engine
 from archive.health import SiteStatus, site_statuses
 from crawler.cli import arguments
 from crawler.runs import next_run_times
-from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
+from crawler.schedules import (
+    DEFAULT_SCHEDULES_FILE,
+    ScheduleError,
+    fmt_duration,
+    parse_duration,
+    retired_sites,
+    site_schedules,
+)
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
@@ -92,7 +99,7 @@ def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
     arguments.check_mirror(config.mirror)
     arguments.check_log_dir(config.log_dir)
-    return CrawlService(config, site_schedules(config.schedules_file), open_archive())
+    return CrawlService(config, site_schedules(config.schedules_file), open_archive(), retired=retired_sites())
 
 
 def print_results(results: list[CrawlResult]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from archive.db import ArchiveDatabaseError, database_url, describe_failure, ensure_schema, make_engine, session_factory
-from crawler.browser import BROWSER_MISSING
+from crawler.chromium import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 from crawler.lease import EX_TEMPFAIL, SiteLease
 from crawler.middlewares import mirror_unreachable
@@ -112,7 +112,7 @@ class Command(ScrapyCrawl):
         return crawler
 
     def _spider_closed(self, reason: str) -> None:
-        # A site that needs a browser, and none installed: the crawl did nothing (crawler/browser.py).
+        # A site that needs a browser, and none installed: the crawl did nothing (crawler/chromium.py).
         if reason == BROWSER_MISSING:
             self.exitcode = 1
 

@@ -11,6 +11,7 @@ Content-Security-Policy says so to the browser.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,7 @@ PAGE_POLICY = (
     "frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
 SEARCH_LIMIT = 50
+_CAPTURE_STAMP = re.compile(r"/(\d{14})(?:[a-z]{2}_)?/")
 T = TypeVar("T")
 
 
@@ -112,6 +114,12 @@ def marked(value: str, spans: list[tuple[int, int]]) -> Markup:
     return Markup("").join([*out, escape(value[at:])])
 
 
+def capture_stamp(url: str) -> str:
+    """The 14-digit timestamp of a web-archive capture URL (``…/web/20250611020000id_/…``), else the URL."""
+    match = _CAPTURE_STAMP.search(url)
+    return match[1] if match else url
+
+
 def paragraphs(value: str) -> list[str]:
     return [p for p in value.split("\n\n") if p.strip()]
 
@@ -119,7 +127,13 @@ def paragraphs(value: str) -> list[str]:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    env.filters.update(vn_time=vn_time, vn_date=vn_date, paragraphs=paragraphs, quote=lambda v: quote(str(v)))
+    env.filters.update(
+        vn_time=vn_time,
+        vn_date=vn_date,
+        paragraphs=paragraphs,
+        capture_stamp=capture_stamp,
+        quote=lambda v: quote(str(v)),
+    )
     env.globals.update(
         marked=marked,
         LEVELS=LEVELS,
@@ -138,104 +152,131 @@ def _templates() -> Jinja2Templates:
 # ---------------------------------------------------------------- the app
 
 
-def create_app(engine: Engine, config: ReaderConfig | None = None) -> Starlette:
-    """The reader's pages over the archive at ``engine`` (a reader engine: archive.queries.reader_engine)."""
-    config = config or ReaderConfig()
-    templates = _templates()
+class Reader:
+    """What every page needs: the archive to read, the templates, where the pages are served."""
 
-    def read(work: Callable[[Session], T]) -> T:
-        with Session(engine) as session:
+    def __init__(self, engine: Engine, config: ReaderConfig) -> None:
+        self.engine, self.config, self.templates = engine, config, _templates()
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine) as session:
             return work(session)
 
-    def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-        return templates.TemplateResponse(
-            request, name, {"datasette": config.datasette, **context}, status_code=status
-        )
+    def page(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+        context = {"datasette": self.config.datasette, **context}
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
 
-    def home(request: Request) -> Response:
-        def work(session: Session) -> dict[str, Any]:
-            portals = portal_summaries(session)
-            return {"portals": portals, "provinces": province_names(session), "recent": recent_articles(session)}
 
-        return page(request, "home.html", read(work))
-
-    def article(request: Request) -> Response:
-        article_id = request.path_params["article_id"]
-        return page(request, "article.html", read(lambda s: _article_context(s, article_id, request)))
-
-    def raw(request: Request) -> Response:
-        article_id, number = request.path_params["article_id"], request.path_params["number"]
-        stored = read(lambda s: raw_page(s, article_id, number))
-        if stored is None:
-            raise NotFound(f"Không lưu trang gốc của phiên bản {number} bài {article_id}.")
-        where = "kho lưu trữ web" if stored.source != "live" else "cổng"
-        banner = (
-            f"Trang gốc đã lưu từ {where} lúc {vn_time(stored.fetched_at)} (giờ Việt Nam): {stored.url}. "
-            "Đã bỏ script và mọi tài nguyên tải từ xa."
-        )
-        html = safe_page(stored.body, stored.headers, stored.url, banner)
-        return HTMLResponse(html, headers={"Content-Security-Policy": RAW_PAGE_POLICY})
-
-    def attachment(request: Request) -> Response:
-        sha256 = request.path_params["sha256"].lower()
-        found = read(lambda s: attachment_file(s, sha256))
-        if found is None:
-            raise NotFound("Không có tệp đính kèm này trong kho.")
-        name = found.first_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or sha256
-        return Response(
-            found.data,
-            media_type=found.media_type or "application/octet-stream",
-            headers={
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-            },
-        )
-
-    def portal(request: Request) -> Response:
-        name = request.path_params["name"]
-        return page(request, "portal.html", read(lambda s: _portal_context(s, name)))
-
-    def province(request: Request) -> Response:
-        name = request.path_params["name"]
-        return page(request, "province.html", read(lambda s: _province_context(s, name)))
-
-    def search_page(request: Request) -> Response:
-        return page(request, "search.html", read(lambda s: _search_context(s, request)))
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        detail = exc.detail if isinstance(exc, HTTPException) and exc.status_code == 404 else None
-        return page(request, "error.html", {"status": 404, "title": "Không tìm thấy",
-                                            "detail": detail or "Không có trang nào ở địa chỉ này."}, 404)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        titles = {400: "Yêu cầu không hợp lệ", 404: "Không tìm thấy", 405: "Phương thức không được phép"}
-        return page(request, "error.html", {"status": exc.status_code, "title": titles.get(exc.status_code, "Lỗi"),
-                                            "detail": exc.detail}, exc.status_code)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        logger.exception("reader page %s failed", request.url.path, exc_info=exc)
-        return page(request, "error.html", {"status": 500, "title": "Lỗi máy chủ",
-                                            "detail": "Trang này gặp lỗi; chi tiết có trong nhật ký của browse."},
-                    500)
-
+def create_app(engine: Engine, config: ReaderConfig | None = None) -> Starlette:
+    """The reader's pages over the archive at ``engine`` (a reader engine: archive.queries.reader_engine)."""
     routes = [
         Route("/", home, name="home"),
         Route("/article/{article_id:int}", article, name="article"),
-        Route("/article/{article_id:int}/raw/{number:int}", raw, name="raw"),
+        Route("/article/{article_id:int}/raw/{number:int}", stored_page, name="raw"),
         Route("/attachment/{sha256:str}", attachment, name="attachment"),
         Route("/portal/{name:str}", portal, name="portal"),
         Route("/province/{name:str}", province, name="province"),
         Route("/search", search_page, name="search"),
-        Route("/favicon.ico", lambda request: Response((HERE / "static" / "icon.svg").read_bytes(),
-                                                        media_type="image/svg+xml")),
+        Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={404: not_found, HTTPException: http_error, Exception: server_error},
     )
+    app.state.reader = Reader(engine, config or ReaderConfig())
+    return app
+
+
+def _reader(request: Request) -> Reader:
+    reader: Reader = request.app.state.reader
+    return reader
+
+
+def home(request: Request) -> Response:
+    def work(session: Session) -> dict[str, Any]:
+        portals = portal_summaries(session)
+        return {"portals": portals, "provinces": province_names(session), "recent": recent_articles(session)}
+
+    reader = _reader(request)
+    return reader.page(request, "home.html", reader.read(work))
+
+
+def article(request: Request) -> Response:
+    reader, article_id = _reader(request), request.path_params["article_id"]
+    return reader.page(request, "article.html", reader.read(lambda s: _article_context(s, article_id, request)))
+
+
+def stored_page(request: Request) -> Response:
+    article_id, number = request.path_params["article_id"], request.path_params["number"]
+    stored = _reader(request).read(lambda s: raw_page(s, article_id, number))
+    if stored is None:
+        raise NotFound(f"Không lưu trang gốc của phiên bản {number} bài {article_id}.")
+    where = "kho lưu trữ web" if stored.source != "live" else "cổng"
+    banner = (
+        f"Trang gốc đã lưu từ {where} lúc {vn_time(stored.fetched_at)} (giờ Việt Nam): {stored.url}. "
+        "Đã bỏ script và mọi tài nguyên tải từ xa."
+    )
+    html = safe_page(stored.body, stored.headers, stored.url, banner)
+    return HTMLResponse(html, headers={"Content-Security-Policy": RAW_PAGE_POLICY})
+
+
+def attachment(request: Request) -> Response:
+    sha256 = request.path_params["sha256"].lower()
+    found = _reader(request).read(lambda s: attachment_file(s, sha256))
+    if found is None:
+        raise NotFound("Không có tệp đính kèm này trong kho.")
+    name = found.first_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or sha256
+    return Response(
+        found.data,
+        media_type=found.media_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+def portal(request: Request) -> Response:
+    reader, name = _reader(request), request.path_params["name"]
+    return reader.page(request, "portal.html", reader.read(lambda s: _portal_context(s, name)))
+
+
+def province(request: Request) -> Response:
+    reader, name = _reader(request), request.path_params["name"]
+    return reader.page(request, "province.html", reader.read(lambda s: _province_context(s, name)))
+
+
+def search_page(request: Request) -> Response:
+    reader = _reader(request)
+    return reader.page(request, "search.html", reader.read(lambda s: _search_context(s, request)))
+
+
+def favicon(request: Request) -> Response:
+    return Response((HERE / "static" / "icon.svg").read_bytes(), media_type="image/svg+xml")
+
+
+_ERROR_TITLES = {400: "Yêu cầu không hợp lệ", 404: "Không tìm thấy", 405: "Phương thức không được phép"}
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    detail = exc.detail if isinstance(exc, HTTPException) and exc.status_code == 404 else None
+    context = {"status": 404, "title": _ERROR_TITLES[404], "detail": detail or "Không có trang nào ở địa chỉ này."}
+    return _reader(request).page(request, "error.html", context, 404)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    context = {"status": exc.status_code, "title": _ERROR_TITLES.get(exc.status_code, "Lỗi"), "detail": exc.detail}
+    return _reader(request).page(request, "error.html", context, exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    logger.exception("reader page %s failed", request.url.path, exc_info=exc)
+    detail = "Trang này gặp lỗi; chi tiết có trong nhật ký của browse."
+    context = {"status": 500, "title": "Lỗi máy chủ", "detail": detail}
+    return _reader(request).page(request, "error.html", context, 500)
 
 
 class SecurityHeaders:

@@ -203,6 +203,8 @@ def test_any_version_reads_and_its_stored_page_shows_without_scripts_or_remote_l
     served: Served, watched: Watched
 ) -> None:
     page, article = watched.page, served.ids["edited"]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     watched.goto(f"{served.base}/article/{article}")
     page.click("table.versions tbody tr[data-version='1'] >> text=Đọc")
     page.wait_for_url("**v=1**")
@@ -222,6 +224,9 @@ def test_any_version_reads_and_its_stored_page_shows_without_scripts_or_remote_l
     assert "default-src 'none'" in policy and "sandbox" in policy
     body = response.text()
     assert "<script" not in body and "onload" not in body and "https://minhlong.quangngai.gov.vn/bg.png" not in body
+    # The portal's script, stylesheet, image and embedded video were never asked for.
+    assert f"{served.base}/article/{article}/raw/1" in requested
+    assert [url for url in requested if not url.startswith(served.base)] == []
     screenshots(watched, served, "article-version")
     # Full-page screenshots leave a sandboxed frame blank; the frame on its own shows what a person sees.
     page.locator("iframe.raw").screenshot(path=str(served.shots / f"{served.backend}-stored-page.png"))

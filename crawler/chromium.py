@@ -2,7 +2,8 @@
 requests that ask for it (meta ``playwright``); everything else stays plain HTTP.
 
 A site opts in per kind of request with ``PortalSpider.browser_for`` ("listing", "article"),
-a single request with ``meta={"playwright": True}``. This module is the one place that reads
+which also gives its crawls this module's download handler (``install``); on such a site a
+single request opts in with ``meta={"playwright": True}``. This module is the one place that reads
 ``ARCHIVE_CHROMIUM`` (the browser's path, default ``/usr/bin/chromium``, else ``chromium`` on
 PATH). Settings, limits and measurements: docs/browser.md.
 
@@ -83,6 +84,18 @@ def missing_browser(settings: BaseSettings) -> str | None:
     if os.path.isfile(path) and os.access(path, os.X_OK):
         return None
     return f"Chromium not found at {path}; install it (apt-get install chromium) or set {ENV}"
+
+
+HANDLER = "crawler.chromium.BrowserDownloadHandler"
+
+
+def install(settings: BaseSettings) -> None:
+    """The browser download handler for http and https, and the missing-browser check, in the
+    settings of a spider that asks for a browser; other crawls keep Scrapy's own handlers."""
+    settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": HANDLER, "https": HANDLER},
+                 priority="spider")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "crawler.chromium.BrowserCheck": 100},
+                 priority="spider")
 
 
 def render_meta(*page_methods: PageMethod) -> dict[str, Any]:
