@@ -60,11 +60,11 @@ def bounded_seconds(seconds: float) -> float:
     return seconds
 
 
-def check_mirror(mirror: str | None) -> None:
-    """A mirror that does not answer is refused before any crawl starts."""
+def check_mirror(mirror: str | None, what: str = "mirror") -> None:
+    """A mirror (or a pywb collection, ``what``) that does not answer is refused before any crawl starts."""
     from crawler.middlewares import mirror_unreachable
 
-    if mirror and (problem := mirror_unreachable(mirror)):
+    if mirror and (problem := mirror_unreachable(mirror, what)):
         raise UsageError(problem)
 
 
@@ -83,5 +83,14 @@ def mirror_url(text: str) -> str:
     from crawler.middlewares import mirror_problem
 
     if problem := mirror_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def wayback_url(text: str) -> str:
+    """``--wayback``: a pywb collection's URL, checked like a mirror's."""
+    from crawler.middlewares import mirror_problem
+
+    if problem := mirror_problem(text, "web archive"):
         raise argparse.ArgumentTypeError(problem)
     return text
