@@ -284,6 +284,11 @@ SPIDER_ROWS = [
     ("wayback-closed-port", "quangngai", ["source=wayback", "wayback=http://127.0.0.1:{closed}/c"],
      "cannot be reached"),
     ("generic-no-start-url", "generic", [], "start_url"),
+    ("until-not-a-date", "quangngai", ["source=wayback", "until=yesterday"], "until"),
+    ("generic-bad-pattern", "generic", ["start_url=https://example.gov.vn/tin-tuc", "article_pattern=(unclosed"],
+     "article_pattern"),
+    ("generic-bad-site-name", "generic", ["start_url=https://example.gov.vn/tin-tuc", "article_pattern=/tin/",
+                                          "site=Bad Name!"], "site"),
     ("generic-max-pages-negative", "generic", ["start_url=https://example.gov.vn/tin-tuc", "article_pattern=/tin/",
                                                "max_pages=-1"], "max_pages"),
 ]
