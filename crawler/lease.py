@@ -71,9 +71,8 @@ def database_now(connection: Connection) -> float:
     return float(connection.execute(text("SELECT (julianday('now') - 2440587.5) * 86400.0")).scalar_one())
 
 
-def describe_this_process() -> str:
-    """The holder as written in the lease: pid and host, and the Scrapyd job when there is one."""
-    job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
+def describe_this_process(job: str | None = None) -> str:
+    """The holder as written in the lease: pid and host, and the Scrapyd job (``-a _job``) if any."""
     return f"pid {os.getpid()} on {socket.gethostname()}" + (f" (Scrapyd job {job})" if job else "")
 
 
