@@ -139,7 +139,8 @@ class ScrapydJob:
 
     def outcome(self, returncode: int) -> tuple[str, str]:
         if returncode == LOST:
-            return "interrupted", f"Scrapyd node {self.node.url} gone; its crawl no longer holds the lease"[:100]
+            reason = f"Scrapyd node {self.node.url} gone; its crawl no longer holds the lease"
+            return "interrupted", reason[:100]
         return "failed", f"Scrapyd job {self.job} ended without finishing its run"[:100]
 
     def discard_log(self) -> None:

@@ -122,7 +122,8 @@ def test_the_service_dispatches_crawls_across_both_nodes(portals, archive, nodes
     done = subprocess.run(argv, cwd=PROJECT_ROOT, env=env(archive, {site: "every 1h" for site in FOUR}),
                           capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = query(archive, "SELECT spider, status, new_articles, errors, log_path FROM crawl_run ORDER BY spider")
+    rows = query(archive,
+                 "SELECT spider, status, new_articles, errors, log_path FROM crawl_run ORDER BY spider")
     assert [(spider, status, errors) for spider, status, _, errors, _ in rows] == [
         (site, "finished", 0) for site in sorted(FOUR)
     ], done.stdout + done.stderr

@@ -28,7 +28,7 @@ NEW_ARTICLE_MAX = 5
 def counted(engine: Engine) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
