@@ -1,7 +1,7 @@
 # Two commands for a newcomer:
 #   make run    set everything up, create data/archive.sqlite3, and run the archive
-#   make test   set everything up and run the whole test suite (SQLite + PostgreSQL)
-.PHONY: run test demo bootstrap migrate
+#   make test   set everything up, lint and type-check, and run the whole test suite (SQLite + PostgreSQL)
+.PHONY: run test lint demo bootstrap migrate
 
 VENV := .venv/bin
 
@@ -17,5 +17,10 @@ run: migrate
 demo: bootstrap
 	$(VENV)/portal-archive demo
 
-test: bootstrap
+# ruff (pyflakes, pycodestyle, imports, bugbear, pyupgrade) and strict mypy on archive/, crawler/, spiders/
+lint: bootstrap
+	$(VENV)/ruff check .
+	$(VENV)/mypy
+
+test: lint
 	$(VENV)/python -m pytest -n 2

@@ -25,7 +25,7 @@ skipped and the search goes on after it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from archive.normalise import fold, normalise_line
@@ -93,7 +93,7 @@ def to_utc(dt: datetime) -> datetime:
     tell whether it was Vietnamese wall time or UTC already."""
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"naive datetime {dt.isoformat()} has no time zone; attach one (portals use VN_TZ)")
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def _next_candidate(text: str, folded: str, pos: int) -> re.Match[str] | None:
@@ -142,7 +142,7 @@ def _zone(offset: str | None) -> tzinfo:
         return VN_TZ
     signed = _OFFSET.search(offset)
     if signed is None:  # "Z", "GMT", "UTC"
-        return timezone.utc
+        return UTC
     sign, hours, minutes = signed.groups()
     delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
     if delta > timedelta(hours=14) or int(minutes or 0) >= 60:

@@ -139,6 +139,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         return StoreResult(Outcome.UNCHANGED, article.id, before[0].number, before[0].content_id)
     if after is not None and after[1] == fields.digest:
         after[0].first_seen_at = seen_at
+        _earliest_capture(session, after[0], capture.page, run_id)
         return StoreResult(Outcome.UNCHANGED, article.id, after[0].number, after[0].content_id)
 
     content_id, content_is_new = _content(session, capture, fields, seen_at)
@@ -154,9 +155,10 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         _shift_up(session, [v for v, _ in timeline if v.number >= after[0].number])
     if after is None:
         article.canonical_url = capture.url
-    version = {
+    number = after[0].number - 1 if after is not None else len(timeline) + 1
+    version: dict[str, Any] = {
         "article_id": article.id,
-        "number": after[0].number - 1 if after is not None else len(timeline) + 1,
+        "number": number,
         "content_id": content_id,
         "crawl_run_id": run_id,
         "url": capture.url,
@@ -168,7 +170,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
     _add_version(session, version, capture.page, run_id)
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
-    return StoreResult(outcome, article.id, version["number"], content_id, duplicate=duplicate)
+    return StoreResult(outcome, article.id, number, content_id, duplicate=duplicate)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,18 @@ def _timeline(session: Session, article_id: int) -> list[tuple[Version, str]]:
         .order_by(Version.number)
     )
     return [(version, digest) for version, digest in rows]
+
+
+def _earliest_capture(session: Session, version: Version, page: RawPage | None, run_id: int | None) -> None:
+    """A backfilled version seen earlier in a web archive takes that capture as its snapshot: the raw
+    page that first showed the version is its evidence, and a WARC export then dates the version by its
+    first observation, whatever order the backfill fetched captures in. A live version keeps its live
+    page (the portal's own answer). The later capture's raw page is dropped: its text is the version's."""
+    old = version.snapshot
+    if page is None or page.source == "live" or old is None or old.source == "live":
+        return
+    version.snapshot = _snapshot(session, page, run_id)
+    session.delete(old)
 
 
 def _shift_up(session: Session, versions: list[Version]) -> None:
@@ -252,7 +266,7 @@ def _schedule_values(capture: ArticleCapture, first_seen_at: datetime, seen_at: 
     return values
 
 
-def _latest_version(article_id: int) -> Select[tuple[Version]]:
+def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
     return select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
 
 
@@ -397,6 +411,12 @@ def _add_version(session: Session, version: dict[str, Any], page: RawPage | None
     columns = Version.__table__.c
     row = select(*(literal(value, columns[key].type) for key, value in version.items()), new_snapshot.c.id)
     session.execute(insert(Version).from_select([*version, "snapshot_id"], row).add_cte(new_snapshot))
+
+
+def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
+    snapshot = Snapshot(**_snapshot_values(page, run_id))
+    session.add(snapshot)  # flushed with the version that points at it
+    return snapshot
 
 
 def _snapshot_values(page: RawPage, run_id: int | None) -> dict[str, Any]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.html import HtmlElement
 from parsel import Selector
+from scrapy.http import Response
 
 from archive.capture import AttachmentRef, Image
 from archive.normalise import (
@@ -36,8 +37,12 @@ BLOCK_TAGS = frozenset(
     "p div section article header footer aside blockquote pre ul ol li dl dt dd table thead tbody tr td th "
     "h1 h2 h3 h4 h5 h6 figure figcaption center address hr".split()
 )
-DROP_TAGS = frozenset("script style noscript iframe form button input select textarea svg template object embed".split())
-KEEP_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+DROP_TAGS = frozenset(
+    "script style noscript iframe form button input select textarea svg template object embed".split()
+)
+KEEP_ATTRS = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
+}
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx ppt pptx odt ods odp rtf zip rar 7z txt csv xml signed".split()
 )
@@ -170,7 +175,7 @@ def signature(block: HtmlElement) -> str | None:
     """The author line if ``block`` looks like one: short, no sentence, and either
     right-aligned or a bare name/initials (``Trần Thu Ngân``, ``T.H``, ``P.L``).
     A labelled line (``Tin, ảnh: Văn Tâm``, ``Tác giả: Lê Hoa``) gives the name after the label."""
-    return signature_text(normalise_line(element_text(block)), set_apart=_right_aligned(block))
+    return signature_text(normalise_line(element_text(block)), set_apart=right_aligned(block))
 
 
 def signature_text(text: str, *, set_apart: bool = False) -> str | None:
@@ -189,7 +194,7 @@ def signature_text(text: str, *, set_apart: bool = False) -> str | None:
     return text if (labelled or set_apart or looks_like_name) else None
 
 
-def _right_aligned(block: HtmlElement) -> bool:
+def right_aligned(block: HtmlElement) -> bool:
     """Right-aligned by the block itself, its only child (``<p><span style=…>``) or a
     wrapper (``<div align="right"><p>…``): editors put it on any of them."""
     only_child = block[0] if len(block) == 1 and not (block.text or "").strip() else None
@@ -355,11 +360,35 @@ def lead_of(text: str) -> str:
     return next(iter(text.split("\n\n")), "")
 
 
-def iter_links(selector: Selector, css: str, base_url: str) -> Iterator[str]:
+def iter_links(selector: Selector | Response, css: str, base_url: str) -> Iterator[str]:
+    """Absolute link targets of the ``href`` values ``css`` selects; scripts, mail, in-page and broken links skipped."""
     for href in selector.css(css).getall():
         href = href.strip()
         if href and not href.startswith(("javascript:", "mailto:", "#")) and (url := safe_urljoin(base_url, href)):
             yield url
+
+
+def text_of(selector: Selector | Response, css: str) -> str:
+    """Every text node under what ``css`` selects, joined by spaces (not normalised)."""
+    return " ".join(selector.css(f"{css} ::text").getall())
+
+
+def first_with_text(selector: Selector | Response, selectors: Sequence[str]) -> Selector | None:
+    """The first element, selectors in order of preference, that holds some text: a family's
+    template names where the body (or lead) is, newest markup first, and an empty match is not it."""
+    for css in selectors:
+        for found in selector.css(css):
+            if found.xpath("string()").get("").strip():
+                return found
+    return None
+
+
+def title_of(selector: Selector | Response, selectors: Sequence[str]) -> str:
+    """The first non-empty title the selectors find, else the page's ``og:title``."""
+    for css in selectors:
+        if title := normalise_line(text_of(selector, css)):
+            return title
+    return normalise_line(selector.css("meta[property='og:title']::attr(content)").get() or "")
 
 
 def safe_urljoin(base_url: str, href: str) -> str | None:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, Select, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.db import connect
@@ -118,7 +118,7 @@ class SiteLease:
         statement = insert(CrawlLease).values(**row).on_conflict_do_nothing(index_elements=["site"])
         return bool(connection.execute(statement.returning(CrawlLease.site)).first())
 
-    def _locked_row(self):  # type: ignore[no-untyped-def]
+    def _locked_row(self) -> Select[CrawlLease]:
         return select(CrawlLease).where(CrawlLease.site == self.site).with_for_update()
 
     def _holder(self, connection: Connection) -> Holder | None:
@@ -213,7 +213,7 @@ def settle_expired_runs(connection: Connection, site: str | None = None) -> list
     query = select(CrawlLease.run_id).where(CrawlLease.run_id.is_not(None), CrawlLease.expires_at <= now)
     if site is not None:
         query = query.where(CrawlLease.site == site)
-    ids = list(connection.execute(query).scalars())
+    ids = [i for i in connection.execute(query).scalars() if i is not None]
     if ids:
         connection.execute(
             update(CrawlRun).where(CrawlRun.id.in_(ids), CrawlRun.status == "running")

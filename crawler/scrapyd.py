@@ -54,9 +54,11 @@ class ScrapydNode:
                 body = json.loads(answer.read().decode("utf-8"))
         except (OSError, ValueError) as exc:  # refused, reset, timed out, not JSON
             raise NodeUnreachable(f"Scrapyd node {self.url}: {exc}") from None
-        if body.get("status") != "ok":
-            raise NodeUnreachable(f"Scrapyd node {self.url}: {body.get('message', body)}")
-        return body
+        if not isinstance(body, dict) or body.get("status") != "ok":
+            message = body.get("message", body) if isinstance(body, dict) else body
+            raise NodeUnreachable(f"Scrapyd node {self.url}: {message}")
+        result: dict[str, Any] = body
+        return result
 
     def load(self) -> int:
         """Jobs running or waiting on the node (``daemonstatus.json``)."""

@@ -38,39 +38,18 @@ from archive import health
 from archive.db import PROJECT_ROOT, schema_locked, session_factory
 from crawler import lease, runs
 from crawler.lease import EX_TEMPFAIL
-from crawler.scrapyd import NodeUnreachable, ScrapydDispatcher, ScrapydNode
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
     Schedule,
     fmt_duration,
 )
+from crawler.scrapyd import NodeUnreachable, ScrapydDispatcher, ScrapydNode
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LOG_DIR = PROJECT_ROOT / "data" / "logs"
 JOB_FUNC = "crawler.service:scheduled_crawl"
-
-
-# The crawl process asks Linux to signal it when the thread that started it dies, even by
-# SIGKILL of the whole service: a killed service leaves no orphan crawl running beside the
-# crawls of its successor, and Scrapy still closes the spider and records the run. The kernel
-# may repeat that signal as the dying service's threads exit, and a second SIGTERM makes Scrapy
-# stop uncleanly, so the signal is SIGHUP, turned into exactly one SIGTERM.
-_CHILD = """
-import ctypes, os, signal, sys
-def parent_gone(signum, frame, fired=[]):
-    if not fired:
-        fired.append(True)
-        os.kill(os.getpid(), signal.SIGTERM)
-signal.signal(signal.SIGHUP, parent_gone)
-if sys.platform.startswith("linux"):
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGHUP)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(sys.argv[1]):
-        sys.exit(143)
-from scrapy.cmdline import execute
-execute(["scrapy", *sys.argv[2:]])
-"""
 
 
 # -- running one crawl ------------------------------------------------------------------------
@@ -97,6 +76,8 @@ class ServiceConfig:
     scrapyd: tuple[str, ...] = ()
     #: the project name the nodes know this project by (docs/scale-out.md)
     scrapyd_project: str = "portal_archive"
+    #: NAME=VALUE spider arguments given to every crawl (``-a``; ``source=wayback`` for a backfill)
+    spider_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,7 +163,7 @@ class CrawlRunner:
         with self._changed:
             return list(self._live.values())
 
-    def run(self, site: str, *, extra: Iterable[str] = ()) -> CrawlResult:
+    def run(self, site: str, *, extra: Iterable[str] = (), spider_args: Iterable[str] = ()) -> CrawlResult:
         """Crawl one site now, in its own process, and wait for it."""
         if refusal := self._refusal(site) or self._running_elsewhere(site):
             return CrawlResult(site, "skipped", refusal)
@@ -190,7 +171,7 @@ class CrawlRunner:
             if refusal := self._refusal(site):
                 return CrawlResult(site, "skipped", refusal)
             try:
-                crawl = self._start(site, list(extra))
+                crawl = self._start(site, list(extra), list(spider_args))
             except NodeUnreachable as exc:
                 return CrawlResult(site, "skipped", str(exc))
             self._live[site] = crawl
@@ -208,21 +189,25 @@ class CrawlRunner:
                 return "the service is stopping"
             return "already running" if site in self._live else None
 
-    def _start(self, site: str, extra: list[str]) -> LiveCrawl:
+    def _start(self, site: str, extra: list[str], spider_args: list[str]) -> LiveCrawl:
         started_at = datetime.now(UTC)
         if self.dispatcher is not None:
             args = {"mirror": self.config.mirror} if self.config.mirror else {}
+            args |= dict(argument.split("=", 1) for argument in (*self.config.spider_args, *spider_args))
             job = self.dispatcher.start(site, [*self.config.settings, *extra], args)
             return LiveCrawl(site, job, started_at)
         token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         log_path = self.config.log_dir / site / f"{site}-{token}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-c", _CHILD, str(os.getpid()), "crawl", site]
+        # crawler/child.py: the crawl dies with the service, never outlives it as an orphan.
+        argv = [sys.executable, "-m", "crawler.child", str(os.getpid()), "crawl", site]
         argv += ["-s", f"ARCHIVE_LOG_PATH={log_path}"]
         for setting in (*self.config.settings, *extra):
             argv += ["-s", setting]
         if self.config.mirror:
             argv += ["-a", f"mirror={self.config.mirror}"]
+        for argument in (*self.config.spider_args, *spider_args):
+            argv += ["-a", argument]
         with open(log_path, "ab") as log:
             # Its own session: a Ctrl-C in the terminal reaches the service, which decides when crawls stop.
             process = subprocess.Popen(
@@ -388,10 +373,13 @@ class CrawlService:
     """Every scheduled site on its schedule; see the module docstring."""
 
     def __init__(
-        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine
+        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine,
+        retired: Iterable[str] = (),
     ) -> None:
         self.config = config
         self.schedules = dict(schedules)
+        #: sites whose portal went dark: their scheduled run reads the web archive
+        self.retired = frozenset(retired)
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
         self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)
@@ -409,7 +397,10 @@ class CrawlService:
         self._open = False
 
     def run_site(self, site: str) -> CrawlResult:
-        result = self.runner.run(site)
+        # A retired portal can only fail live: its scheduled run is a backfill from the web archive
+        # (docs/web-archives.md). With a mirror (the demo, tests) the mirror stands for the portal.
+        backfill = site in self.retired and not self.config.mirror
+        result = self.runner.run(site, spider_args=("source=wayback",) if backfill else ())
         if result.status == "skipped":
             logger.warning("%s: not started: %s", site, result.reason)
         return result
@@ -536,7 +527,7 @@ class CrawlService:
 @contextmanager
 def handle_stop_signals(handler: Callable[[], None]) -> Iterator[None]:
     """Call ``handler`` on SIGTERM and SIGINT (in the main thread) instead of dying."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, lambda _signum, _frame: handler())
     try:

@@ -22,7 +22,10 @@ RETRY_TIMES = 3
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 COOKIES_ENABLED = True
+# No remote control of a running crawl: the telnet console and Scrapy 2.13+'s HTTP server that runs any
+# Python code sent with its token (scrapy.extensions.remote_control; the token sits in a file under $HOME).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Web-archive backfill (crawler/wayback.py): linked files asked of the archive, answers back under the
@@ -83,15 +86,12 @@ ARCHIVE_WAYBACK_CDX_LIMIT = 5000
 # Log file of this crawl, linked from its crawl_run row (set by the crawl service; else LOG_FILE).
 ARCHIVE_LOG_PATH = None
 
-# Pages built by script (docs/browser.md). Only requests with meta "playwright" (a site's
-# PortalSpider.browser_for, or one request's meta) go through Chromium; Playwright and the
-# browser start on the first of them, so other crawls neither pay for nor need a browser.
-DOWNLOAD_HANDLERS = {
-    "http": "crawler.browser.BrowserDownloadHandler",
-    "https": "crawler.browser.BrowserDownloadHandler",
-}
-EXTENSIONS = {"crawler.browser.BrowserCheck": 100}
-# executable_path ($ARCHIVE_CHROMIUM, else /usr/bin/chromium) and --no-sandbox as root: crawler/browser.py.
+# Pages built by script (docs/browser.md). Only a spider that asks for a browser
+# (PortalSpider.browser_for) gets the browser download handler and its missing-browser check
+# (crawler/chromium.py install(), from PortalSpider.update_settings); every other crawl downloads
+# with Scrapy's own handlers. Even there only requests with meta "playwright" go through
+# Chromium, and Playwright and the browser start on the first of them.
+# executable_path ($ARCHIVE_CHROMIUM, else /usr/bin/chromium) and --no-sandbox as root: crawler/chromium.py.
 # Without the background-networking flags Chromium keeps calling Google's services.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
@@ -104,7 +104,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--no-first-run",
     ],
 }
-PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.is_heavy"  # no images, fonts, media
+PLAYWRIGHT_ABORT_REQUEST = "crawler.chromium.is_heavy"  # no images, fonts, media
 PLAYWRIGHT_MAX_CONTEXTS = 1  # every rendered page shares the default context
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2  # = CONCURRENT_REQUESTS_PER_DOMAIN
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms; a timeout counts archive/browser_timeout

@@ -37,10 +37,10 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from archive import runstats
-from archive.capture import ArticleCapture
+from archive.capture import ArticleCapture, AttachmentRef, Image
 from archive.webarchive import CaptureLedger, capture_ledger
 from crawler.config import archive_config
-from crawler.families.base import META_CAPTURE
+from crawler.families.base import META_CAPTURE, META_ORIGINAL, META_VIA
 from crawler.handle import archive_handle
 from crawler.incremental import backfilling
 from crawler.wayback_cdx import CdxCapture, CdxError, cdx_day, cdx_query_url, parse_cdx, refusal
@@ -48,12 +48,12 @@ from crawler.wayback_replay import is_archived, read_replay, without_default_por
 
 logger = logging.getLogger(__name__)
 
-#: every request to the archive carries it; its value is the original URL
-META_ORIGINAL = "archive_wayback_original"
 META_ATTEMPT = "archive_wayback_attempt"
 META_DOMAIN = "archive_wayback_domain"
 #: the download slot every archive request shares, so the delay and concurrency hold for the archive
 SLOT = "wayback"
+#: META_VIA of a request rewritten to the web archive
+VIA = "wayback"
 SOURCE = "wayback"
 #: statuses after which an archive request waits and is tried again, unless the answer is an archived
 #: one (it carries Memento-Datetime or X-Archive-Src: the portal's error of long ago, replayed)
@@ -95,7 +95,7 @@ class WaybackConfig:
     def request_meta(self, original: str) -> dict[str, Any]:
         """What every archive request carries: its slot, a fixed delay, our own retries, no
         offsite or robots.txt check (the archive's URL is not the portal's), no browser."""
-        return {META_ORIGINAL: original, "download_slot": SLOT, "allow_offsite": True,
+        return {META_ORIGINAL: original, META_VIA: VIA, "download_slot": SLOT, "allow_offsite": True,
                 "dont_obey_robotstxt": True, "dont_retry": True, "autothrottle_dont_adjust_delay": True,
                 "playwright": False}
 
@@ -156,6 +156,8 @@ class WaybackMiddleware:
             return
         with archive_handle(self.crawler).sessions() as session:
             run.ledger = capture_ledger(session, spider.name)
+        if self.crawler.stats:  # health judges a retired portal by these runs (archive/health.py)
+            self.crawler.stats.set_value(runstats.SOURCE, runstats.WAYBACK)
         # The archive's own slot; a DOWNLOAD_SLOTS entry named "wayback" wins.
         assert self.crawler.engine is not None
         self.crawler.engine.downloader.per_slot_settings.setdefault(
@@ -262,7 +264,8 @@ class WaybackMiddleware:
         run = wayback_run(self.crawler)
         if run is not None:
             stamp = capture["captured_at"].strftime("%Y%m%d%H%M%S")
-            for ref in [*output.attachments, *output.images]:
+            refs: list[AttachmentRef | Image] = [*output.attachments, *output.images]
+            for ref in refs:
                 run.file_times[ref.url] = stamp
 
 
@@ -295,7 +298,7 @@ class WaybackDownloaderMiddleware:
         """A capture (or a file) as the portal served it: under its original URL, with the portal's
         headers, dated by the capture the archive served (after its redirects to the nearest one)."""
         original = request.meta.get(META_ORIGINAL)
-        if original is None or request.meta.get(META_DOMAIN):
+        if original is None or request.meta.get(META_VIA) != VIA or request.meta.get(META_DOMAIN):
             return response
         replay = read_replay(response.url, _headers(response))
         capture = request.meta.get(META_CAPTURE)
@@ -340,7 +343,7 @@ class ArchiveBackoffMiddleware:
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if META_ORIGINAL not in request.meta or response.status not in RETRY_STATUSES:
+        if request.meta.get(META_VIA) != VIA or response.status not in RETRY_STATUSES:
             return response
         if is_archived(_headers(response)):  # a capture of the portal's error, not the archive's
             return response
@@ -348,7 +351,7 @@ class ArchiveBackoffMiddleware:
         return await self._retry(request, f"HTTP {response.status}", after) or response
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if META_ORIGINAL not in request.meta:
+        if request.meta.get(META_VIA) != VIA:
             return None
         return await self._retry(request, type(exception).__name__, None)
 

@@ -100,7 +100,8 @@ def _parse_lines(lines: list[str]) -> CdxPage:
             fields = json.loads(line)
         except json.JSONDecodeError:
             fields = None
-        _add(page, _capture({_ALIASES.get(k, k): v for k, v in fields.items()}) if isinstance(fields, dict) else None)
+        row = {_ALIASES.get(str(k), str(k)): v for k, v in fields.items()} if isinstance(fields, dict) else None
+        _add(page, _capture(row) if row is not None else None)
     if not page.captures and page.skipped:
         raise CdxError(f"no line of the CDX answer could be read ({page.skipped} lines): {_head(lines[0])}")
     return page

@@ -77,7 +77,8 @@ def split_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str,
         if not any(k.lower() == "content-type" for k in orig):
             orig.update((k, v) for k, v in headers.items() if k.lower() == "content-type")
         return _canonical(orig), archive
-    portal = {k: v for k, v in headers.items() if k.lower() not in ARCHIVE_OWN and not k.lower().startswith("x-archive")}
+    portal = {k: v for k, v in headers.items()
+              if k.lower() not in ARCHIVE_OWN and not k.lower().startswith("x-archive")}
     archive = {k: v for k, v in headers.items() if k not in portal}
     return portal, archive
 

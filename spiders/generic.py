@@ -34,11 +34,9 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
-from archive.capture import ArticleCapture
 from archive.capture import SiteInfo
 from crawler.extract import iter_links
-from crawler.fallback import extract_generic
-from crawler.families.base import META_SOURCE_KEY, PortalSpider
+from crawler.families.base import META_SOURCE_KEY, BodyReading, PortalSpider
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +101,7 @@ class GenericSpider(PortalSpider):
         self.host = urlsplit(self.start_url).hostname or ""
         super().__init__(*args, name=site_name, **kwargs)
         self.allowed_domains = [self.host]
-        self.home_url = f"{urlsplit(self.start_url).scheme}://{self.host}/"
+        self.home_url = f"{urlsplit(self.start_url).scheme}://{self.host}/"  # type: ignore[misc]  # per portal
         self._listings: set[str] = set()
 
     @classmethod
@@ -182,24 +180,19 @@ class GenericSpider(PortalSpider):
         (every URL has a source key here, so the base rule would take every capture)."""
         return urlsplit(url).hostname == self.host and bool(self.article_pattern.search(url))
 
-    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
-        found = extract_generic(response.text, response.url) if isinstance(response, TextResponse) else None
-        if found is None:
-            self.no_body(response)
-            return
-        # Not counted as archive/fallback: that stat says a family's selectors stopped fitting
-        # (archive/health.py warns on it), and this spider has no selectors to fit.
+    # -- article: hooks of the template in crawler/families/base.py -----------------------------
+
+    #: the generic extractor is this spider's only reading, not a sign that selectors stopped fitting
+    #: (archive/fallback, which archive/health.py warns on): it has no selectors to fit
+    fallback_is_a_fault = False
+
+    def article_key(self, response: Response) -> str | None:
         # The key the request was made under: a redirect must not give the article a second identity.
         requested = response.request.meta.get(META_SOURCE_KEY) if response.request is not None else None
-        yield self.capture(
-            response,
-            source_key=requested or self.source_key(response.url) or response.url,
-            title=found.title,
-            published_at=found.published_at,
-            body=found.body,
-            lead=found.lead,
-            extraction="fallback",
-        )
+        return requested or self.source_key(response.url) or response.url
+
+    def read_body(self, response: TextResponse) -> BodyReading:
+        return None  # no family template: the generic extractor reads every page
 
 
 def _parse_start_url(value: str | None) -> str:

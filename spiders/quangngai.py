@@ -9,11 +9,6 @@ apart by the shape of each URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from scrapy.http import Response
-
 from crawler.families.liferay import LiferaySpider, is_liferay_article_url
 from crawler.families.qni2025 import Qni2025Family
 
@@ -43,19 +38,6 @@ class QuangNgaiSpider(Qni2025Family, LiferaySpider):
         # Liferay's pages live under /web/<site>/ or carry /-/; Đồng Tháp-style
         # /tin-tuc/chi-tiet?id= would be Liferay too, although under /tin-tuc/.
         return self.is_qni2025_url(url) and not is_liferay_article_url(url)
-
-    def source_key(self, url: str) -> str | None:
-        return self.qni2025_source_key(url) if self.on_new_platform(url) else super().source_key(url)
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        if self.on_new_platform(response.url):
-            return self.parse_qni2025_listing(response)
-        return super().parse_listing(response)
-
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        if self.on_new_platform(response.url):
-            return self.parse_qni2025_article(response)
-        return super().parse_article(response)
 
 
 class QuangNgaiMinhLongSpider(LiferaySpider):

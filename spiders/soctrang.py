@@ -11,6 +11,8 @@ no capture of a category page's URL is at hand.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from crawler.families.vnportal import Listing, VnPortalSpider
 
 CAN_THO = "https://cantho.gov.vn/"
@@ -24,7 +26,7 @@ class SocTrangPortal(VnPortalSpider):
     province = "Sóc Trăng"
     province_after_2025 = "Cần Thơ"
     status = "retired"  # [R] no news after the merger; Cần Thơ planned to fold the portals into its own [E]
-    successor_url = CAN_THO
+    successor_url: ClassVar[str | None] = CAN_THO
 
 
 class SocTrangSpider(SocTrangPortal):

@@ -1,4 +1,4 @@
-"""One test over every site: each fixture article page through its spider,
+"""One test over every site: each fixture article and listing page through its spider,
 compared with the reviewed expected JSON (regenerate: python -m tests.golden --write)."""
 
 from __future__ import annotations
@@ -7,22 +7,23 @@ import json
 
 import pytest
 
-from tests.golden import Case, cases, parse
+from tests.golden import KINDS, Case, cases, parse
 
-CASES = list(cases())
+CASES = list(cases(KINDS))
 
 
 def test_every_site_has_golden_cases() -> None:
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
 
-    covered = {case.spider for case in CASES}
     sites = set(SpiderLoader.from_settings(get_project_settings()).list()) - {"generic"}
-    assert sites <= covered, f"sites without fixture pages: {sorted(sites - covered)}"
+    for kind in KINDS:
+        covered = {case.spider for case in CASES if case.kind == kind}
+        assert sites <= covered, f"sites without fixture {kind} pages: {sorted(sites - covered)}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_golden(case: Case) -> None:
-    assert case.expected_path.exists(), f"no expected file; run python -m tests.golden --write and review it"
+    assert case.expected_path.exists(), "no expected file; run python -m tests.golden --write and review it"
     expected = json.loads(case.expected_path.read_text(encoding="utf-8"))
     assert parse(case) == expected

@@ -19,7 +19,17 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from archive.db import PROJECT_ROOT, current_revision, demo_database_url, ensure_schema, make_engine, mask, upgrade
+from archive.db import (
+    PROJECT_ROOT,
+    current_revision,
+    demo_database_url,
+    ensure_schema,
+    make_engine,
+    mask,
+    refuse_unknown_revision,
+    upgrade,
+)
+from crawler.cli.arguments import check_log_dir, check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -45,7 +55,9 @@ def spider_names() -> list[str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     engine = make_engine()
-    ensure_schema(engine, create=True) if current_revision(engine) is None else upgrade(engine)
+    current = current_revision(engine)
+    refuse_unknown_revision(engine, current)
+    ensure_schema(engine, create=True) if current is None else upgrade(engine)
     print(f"archive {mask(engine.url)} is at schema revision {current_revision(engine)}")
     return 0
 
@@ -60,6 +72,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
+    check_mirror(args.mirror)
+    check_log_dir(args.log_dir)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
     if not all(r.ok for r in results):
         return 1
@@ -158,7 +172,7 @@ def _outcome_text(result: CrawlResult) -> str:
     return f"[{colour}]{escape(text)}[/]"
 
 
-def _log_counts(path: Path) -> tuple[int, int] | None:
+def _log_counts(path: Path | str) -> tuple[int, int] | None:
     try:
         with open(path, "rb") as log:
             log.seek(max(0, log.seek(0, 2) - 16384))
@@ -216,7 +230,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.wait()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     migrate = sub.add_parser("migrate", help="create or upgrade the archive schema (alembic upgrade head)")
     migrate.set_defaults(func=cmd_migrate)
     crawl = sub.add_parser("crawl", help="crawl sites now, showing progress")

@@ -13,27 +13,37 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from archive.db import ensure_schema, make_engine, session_factory
+from archive.db import ensure_schema, make_engine, reader_engine
 from archive.health import SiteStatus, site_statuses
+from crawler.cli import arguments
 from crawler.runs import next_run_times
-from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
+from crawler.schedules import (
+    DEFAULT_SCHEDULES_FILE,
+    ScheduleError,
+    fmt_duration,
+    parse_duration,
+    retired_sites,
+    site_schedules,
+)
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
 def duration(text: str) -> float:
     try:
-        return parse_duration(text)
+        return arguments.bounded_seconds(parse_duration(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
     defaults = ServiceConfig()
-    parser.add_argument("--mirror", help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
+    parser.add_argument("--mirror", type=arguments.mirror_url,
+                        help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for every crawl (repeatable)")
-    parser.add_argument("--concurrency", type=int, default=defaults.concurrency,
+    parser.add_argument("--concurrency", type=arguments.concurrency, default=defaults.concurrency,
                         help=f"crawls at the same time (default {defaults.concurrency})")
     parser.add_argument("--time-limit", type=duration, default=defaults.time_limit, metavar="DURATION",
                         help=f"stop a crawl running longer (default {fmt_duration(defaults.time_limit)})")
@@ -79,15 +89,24 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
 
 
 def open_archive() -> Engine:
+    """The archive, for writing (its schema built if it is new)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter on every connection
     engine = make_engine()
     ensure_schema(engine)
     return engine
 
 
+def open_reader() -> Engine:
+    """The archive, for reading only: works on a read-only archive."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return reader_engine()
+
+
 def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
-    return CrawlService(config, site_schedules(config.schedules_file), open_archive())
+    arguments.check_mirror(config.mirror)
+    arguments.check_log_dir(config.log_dir)
+    return CrawlService(config, site_schedules(config.schedules_file), open_archive(), retired=retired_sites())
 
 
 def print_results(results: list[CrawlResult]) -> None:
@@ -120,9 +139,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     except ScheduleError as exc:
         print(f"warning: {exc}", file=sys.stderr)
         schedules = {}
-    engine = open_archive()
-    with session_factory(engine).begin() as session:
-        statuses = site_statuses(session, schedules, next_run_times(session))
+    engine = open_reader()
+    try:
+        with Session(engine) as session:
+            statuses = site_statuses(session, schedules, next_run_times(session))
+    finally:
+        engine.dispose()
     if args.json:
         rows = [{**s.as_json(), "schedule": schedules.get(s.site)} for s in statuses]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -172,7 +194,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schedule = sub.add_parser("schedule", help="run every site on its schedule (foreground service)")
     schedule.add_argument("--once", action="store_true", help="run every due site once and exit (cron, CI)")
     add_crawl_options(schedule)

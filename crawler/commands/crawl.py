@@ -16,13 +16,15 @@ import sys
 
 from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.crawler import Crawler
+from scrapy.crawler import AsyncCrawlerProcess, Crawler, CrawlerProcess
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
-from archive.db import ArchiveDatabaseError, ensure_schema, make_engine, session_factory
-from crawler.browser import BROWSER_MISSING
+from archive.db import ArchiveDatabaseError, database_url, describe_failure, ensure_schema, make_engine, session_factory
+from crawler.chromium import BROWSER_MISSING
 from crawler.config import ArchiveConfig
 from crawler.lease import EX_TEMPFAIL, SiteLease, describe_this_process
+from crawler.middlewares import mirror_unreachable
 from crawler.runs import settle_dead_runs
 
 
@@ -35,11 +37,16 @@ class Command(ScrapyCrawl):
                 engine = make_engine(ArchiveConfig.from_settings(self.settings).database_url)
                 ensure_schema(engine)
                 _settle_dead_runs(engine)
-            except ArchiveDatabaseError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            except (ArchiveDatabaseError, DBAPIError) as exc:
+                print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
                 self.exitcode = 2
                 return
-        if args and (problem := self._argument_problem(args[0], opts)):
+        problem = self._argument_problem(args[0], opts) if args else None
+        if problem is None and (mirror := opts.spargs.get("mirror") or self.settings.get("ARCHIVE_MIRROR")):
+            problem = mirror_unreachable(mirror)
+        if problem is None and (wayback := opts.spargs.get("wayback")):
+            problem = mirror_unreachable(wayback, "-a wayback")
+        if problem:
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = 2
             return
@@ -85,7 +92,9 @@ class Command(ScrapyCrawl):
         from twisted.internet import reactor
 
         assert self.crawler_process is not None
-        reactor.callFromThread(self.crawler_process.stop)
+        process = self.crawler_process
+        assert isinstance(process, CrawlerProcess | AsyncCrawlerProcess)
+        reactor.callFromThread(process.stop)
 
     def _argument_problem(self, name: str, opts: argparse.Namespace) -> str | None:
         """A spider's own check of its ``-a`` arguments, before Scrapy starts (no traceback)."""
@@ -108,7 +117,7 @@ class Command(ScrapyCrawl):
         return crawler
 
     def _spider_closed(self, reason: str) -> None:
-        # A site that needs a browser, and none installed: the crawl did nothing (crawler/browser.py).
+        # A site that needs a browser, and none installed: the crawl did nothing (crawler/chromium.py).
         if reason == BROWSER_MISSING:
             self.exitcode = 1
 

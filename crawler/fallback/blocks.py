@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -60,8 +61,8 @@ def _subtree_ends(el: HtmlElement, order: dict[HtmlElement, int], ends: dict[Htm
 
 def _units(root: HtmlElement, order: dict[HtmlElement, int], ends: dict[HtmlElement, int]) -> list[_Unit]:
     """Every run of text a block holds itself, in document order; a nested block ends a run."""
-    runs: list[list] = []  # [block, pieces, link chars, position]
-    open_runs: dict[HtmlElement, list] = {}
+    runs: list[list[Any]] = []  # [block, pieces, link chars, position]
+    open_runs: dict[HtmlElement, list[Any]] = {}
 
     def add(owner: HtmlElement, text: str | None, in_link: bool, position: int) -> None:
         if text and text.strip():

@@ -1,20 +1,36 @@
 """What every portal spider shares: registry facts, the mirror option, the raw
-page, the fallback extractor, and the "no body" rule."""
+page, and the article template.
+
+The template (``parse_article``) is the same steps for every family:
+
+1. **identify**: ``article_key`` (by default ``source_key`` of the URL); no key, no capture
+   (``archive/no_id``);
+2. **read the body** with the family's hook ``read_body``, which answers one of three things:
+   a :class:`Body`; ``None`` (its template is not on the page: the generic extractor reads it,
+   ``extraction="fallback"``, ``archive/fallback``); or ``NO_BODY`` (its template is there and
+   says the article has no prose, e.g. a notice posted as a title alone: nothing is stored,
+   ``archive/no_body``, because a generic reading would store the page's footer);
+3. **capture**: the hooks ``read_lead``, ``read_author``, ``read_title``, ``read_date`` fill the
+   rest, and :meth:`PortalSpider.capture` makes the item.
+
+A family writes only the hooks and its selector constants; the small jobs they share
+(first selector with text, title, links) are crawler/extract.py's."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from enum import Enum
+from typing import Any, ClassVar, Literal
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 
 from archive import runstats
-from archive.capture import ArticleCapture, RawPage
-from archive.capture import SiteInfo
-from crawler.browser import render_meta
+from archive.capture import ArticleCapture, RawPage, SiteInfo
+from crawler import chromium
 from crawler.extract import Body, lead_of
 from crawler.fallback import extract_generic
 
@@ -24,8 +40,23 @@ META_KIND = "archive_kind"  # "listing" | "article"
 META_SOURCE_KEY = "archive_source_key"
 #: a web-archive capture's facts, set by crawler/wayback.py: {"captured_at", "capture_url", "source", "replay"}
 META_CAPTURE = "archive_capture"
+#: the portal URL a request stands for while another URL is on the wire: a mirror's
+#: (crawler/middlewares.py) or a web archive's (crawler/wayback.py); the answer is put back under it
+META_ORIGINAL = "archive_original_url"
+#: who put another URL on the wire for META_ORIGINAL: "mirror" or "wayback"; each puts back only its own
+META_VIA = "archive_via"
 #: where a crawl reads the portal from: the portal itself, or its captures in a web archive
 SOURCES = ("live", "wayback")
+
+
+class _Refusal(Enum):
+    NO_BODY = "no_body"
+
+
+#: ``read_body``'s answer when the family's template is on the page and holds no article body
+NO_BODY = _Refusal.NO_BODY
+#: what ``read_body`` answers: the body; None (template not found: fall back); NO_BODY (refuse)
+BodyReading = Body | Literal[_Refusal.NO_BODY] | None
 
 
 class PortalSpider(scrapy.Spider):
@@ -45,8 +76,14 @@ class PortalSpider(scrapy.Spider):
     # How often the crawl service runs this site: "every 6h", "0 3 * * *" or "off" (docs/service.md).
     schedule: ClassVar[str] = "every 6h"
     # Kinds of request ("listing", "article") the site only builds by script: rendered in Chromium
-    # (crawler/browser.py, docs/browser.md). Everything else stays plain HTTP.
+    # (crawler/chromium.py, docs/browser.md). Everything else stays plain HTTP.
     browser_for: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if cls.browser_for:  # only a site that asks for the browser gets its download handler
+            chromium.install(settings)
 
     def __init__(self, *args: Any, mirror: str | None = None, source: str = "live", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,8 +97,9 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
-                        mirror: str | None = None, **_: Any) -> None:
+                        mirror: str | None = None, wayback: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
+        from crawler.middlewares import mirror_problem
         from crawler.wayback_cdx import cdx_day
 
         if source not in SOURCES:
@@ -69,7 +107,16 @@ class PortalSpider(scrapy.Spider):
         if source == "wayback" and mirror:
             raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
                              "another archive with -a wayback=<pywb collection URL> instead")
-        cdx_day(since), cdx_day(until)
+        if mirror and (problem := mirror_problem(mirror)):
+            raise ValueError(f"-a {problem}")
+        if wayback and (problem := mirror_problem(wayback, "wayback")):
+            raise ValueError(f"-a {problem}")
+        for name, value in (("since", since), ("until", until)):
+            try:
+                cdx_day(value)
+            except ValueError as exc:
+                raise ValueError(f"-a {name}={value}: {exc}") from None
+        return None
 
     @classmethod
     def site_info(cls) -> SiteInfo:
@@ -111,7 +158,7 @@ class PortalSpider(scrapy.Spider):
         """Meta that renders a ``kind`` request in Chromium if the site opts in (``browser_for``);
         a family overrides it to add page methods (a "Xem thêm" button to click). A request's own
         meta wins: ``{"playwright": True}`` opts one request in, ``False`` one out."""
-        return render_meta() if kind in self.browser_for else {}
+        return chromium.render_meta() if kind in self.browser_for else {}
 
     def source_key(self, url: str) -> str | None:
         """The article's identity within this site, from its URL (None if the URL carries none)."""
@@ -126,8 +173,50 @@ class PortalSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         raise NotImplementedError
 
+    # -- the article template (module docstring) ---------------------------------------
+
     def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
+        key = self.article_key(response)
+        if key is None:
+            logger.warning("No %s article identity in %s: cannot identify the article", self.family, response.url)
+            self.count("no_id")
+            return
+        if (capture := self.read_article(response, key)) is not None:
+            yield capture
+
+    def read_article(self, response: Response, key: str) -> ArticleCapture | None:
+        body = self.read_body(response) if isinstance(response, TextResponse) else None
+        if body is NO_BODY:
+            self.no_body(response)
+            return None
+        if body is None:
+            return self.fallback_capture(response, key)
+        assert isinstance(response, TextResponse)
+        body, lead = self.read_lead(response, body)
+        body.author = self.read_author(response, body)
+        return self.capture(response, source_key=key, title=self.read_title(response),
+                            published_at=self.read_date(response, body), body=body, lead=lead)
+
+    def article_key(self, response: Response) -> str | None:
+        """The identity of the article on this page."""
+        return self.source_key(response.url)
+
+    def read_body(self, response: TextResponse) -> BodyReading:
         raise NotImplementedError
+
+    def read_title(self, response: TextResponse) -> str:
+        raise NotImplementedError
+
+    def read_date(self, response: TextResponse, body: Body) -> datetime | None:
+        raise NotImplementedError
+
+    def read_lead(self, response: TextResponse, body: Body) -> tuple[Body, str | None]:
+        """The body as a reader reads it, and its lead; None: the body's opening (``lead_of``)."""
+        return body, None
+
+    def read_author(self, response: TextResponse, body: Body) -> str:
+        """The author; by default the signature the body ends with."""
+        return body.author
 
     # -- helpers for family classes ------------------------------------------------
 
@@ -179,16 +268,23 @@ class PortalSpider(scrapy.Spider):
             page=self.raw_page(response),
         )
 
+    #: a page read by the generic extractor means the family's selectors no longer fit (logged,
+    #: counted as ``archive/fallback``, which health warns on); not for a spider without selectors
+    fallback_is_a_fault: ClassVar[bool] = True
+
     def fallback_capture(self, response: Response, source_key: str) -> ArticleCapture | None:
         """The generic extractor's reading of a page the family selectors could not
         read, marked ``extraction="fallback"``; None (logged, counted) if it finds no article either."""
         if not isinstance(response, TextResponse):
-            return self.no_body(response)
+            self.no_body(response)
+            return None
         found = extract_generic(response.text, response.url)
         if found is None:
-            return self.no_body(response)
-        logger.warning("Family selectors found no body on %s; used the generic extractor", response.url)
-        self.count("fallback")
+            self.no_body(response)
+            return None
+        if self.fallback_is_a_fault:
+            logger.warning("Family selectors found no body on %s; used the generic extractor", response.url)
+            self.count("fallback")
         return self.capture(
             response,
             source_key=source_key,
@@ -202,4 +298,3 @@ class PortalSpider(scrapy.Spider):
     def no_body(self, response: Response) -> None:
         logger.warning("No article body on %s (status %s): nothing stored", response.url, response.status)
         self.count("no_body")
-        return None

@@ -33,14 +33,11 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import scrapy
-from parsel import Selector
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
-from archive.capture import ArticleCapture
 from archive.dates import parse_vn_datetime
-from archive.normalise import normalise_line
-from crawler.extract import element_text, extract_body, iter_links, to_element
-from crawler.families.base import PortalSpider
+from crawler.extract import Body, element_text, extract_body, first_with_text, iter_links, text_of, title_of, to_element
+from crawler.families.base import BodyReading, PortalSpider
 
 _ASSET_PUBLISHER = ("-", "asset_publisher")
 _CHI_TIET = ("tin-tuc", "chi-tiet")  # [E] Đồng Tháp's 2025–26 news page
@@ -168,31 +165,15 @@ class LiferaySpider(PortalSpider):
     def source_key(self, url: str) -> str | None:
         return article_source_key(url, self.liferay_site)
 
-    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
-        key = self.source_key(response.url)
-        if key is None:
-            self.logger.warning("No Liferay articleId in %s: cannot identify the article", response.url)
-            self.count("no_id")
-            return
-        body_sel = next((found for css in self.BODY if (found := response.css(css)) and _has_text(found[0])), None)
-        body = extract_body(to_element(body_sel[0]), response.url) if body_sel else None
-        if body is None:
-            if (fallback := self.fallback_capture(response, key)) is not None:
-                yield fallback
-            return
-        yield self.capture(
-            response, source_key=key, title=self._parse_title(response), published_at=self._parse_date(response),
-            body=body,
-        )
+    def read_body(self, response: TextResponse) -> BodyReading:
+        found = first_with_text(response, self.BODY)
+        return extract_body(to_element(found), response.url) if found is not None else None
 
-    def _parse_title(self, response: Response) -> str:
-        for css in self.TITLE:
-            if title := normalise_line(" ".join(response.css(f"{css} ::text").getall())):
-                return title
-        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
+    def read_title(self, response: TextResponse) -> str:
+        return title_of(response, self.TITLE)
 
-    def _parse_date(self, response: Response) -> datetime | None:
-        if stamp := parse_vn_datetime(" ".join(response.css(f"{self.DATE} ::text").getall())):
+    def read_date(self, response: TextResponse, body: Body) -> datetime | None:
+        if stamp := parse_vn_datetime(text_of(response, self.DATE)):
             return stamp
         # No date element: read the article header (title to body), never the body itself.
         article = response.css(self.ARTICLE)
@@ -200,7 +181,3 @@ class LiferaySpider(PortalSpider):
             return None
         header = element_text(to_element(article[0])).split("\n\n")[:4]
         return next((d for line in header if (d := parse_vn_datetime(line))), None)
-
-
-def _has_text(selector: Selector) -> bool:
-    return bool(selector.xpath("string()").get("").strip())

@@ -36,18 +36,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import scrapy
 from lxml.html import HtmlElement
-from parsel import Selector, SelectorList
 from scrapy.http import Response, TextResponse
 
-from archive.capture import ArticleCapture, Image
+from archive.capture import Image
 from archive.dates import parse_vn_datetime
 from archive.normalise import fold, join_paragraphs, normalise_line
-from crawler.extract import Body, blocks, element_text, extract_body, signature, to_element
-from crawler.families.base import PortalSpider
+from crawler.extract import (
+    Body,
+    blocks,
+    element_text,
+    extract_body,
+    first_with_text,
+    iter_links,
+    right_aligned,
+    safe_urljoin,
+    signature,
+    text_of,
+    title_of,
+    to_element,
+)
+from crawler.families.base import BodyReading, PortalSpider
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +127,9 @@ ERAS = (ERA_ASPX, ERA_2025, ERA_2026)
 def era_of(url: str) -> tuple[Era, str] | None:
     """The URL era of an article URL and the article's id in it; None for any other URL."""
     parts = _split(url)
-    for era in ERAS if parts else ():
+    if parts is None:
+        return None
+    for era in ERAS:
         if found := era.article_path.fullmatch(parts.path):
             return era, found["id"]
     return None
@@ -137,23 +151,9 @@ def _split(url: str) -> SplitResult | None:
     return parts
 
 
-def _links(selector: Selector, css: str, base_url: str) -> Iterator[str]:
-    """Absolute link targets, without fragments; scripts, mail and broken hrefs skipped."""
-    for href in selector.css(css).getall():
-        href = href.strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        if url := _absolute(base_url, href):
-            yield url.split("#", 1)[0]
-
-
-def _absolute(base_url: str, href: str) -> str | None:
-    """``href`` joined to the page URL; None for one no URL parser accepts (``http://[bad``)."""
-    try:
-        url = urljoin(base_url, href.strip())
-    except ValueError:
-        return None
-    return url if _split(url) is not None else None
+def _links(response: TextResponse, css: str) -> Iterator[str]:
+    """Link targets without their fragments: one article or listing page is one URL here."""
+    return (url.split("#", 1)[0] for url in iter_links(response, css, response.url))
 
 
 def _listing_query(query: str) -> list[tuple[str, str]]:
@@ -210,17 +210,17 @@ class NewspaperSpider(PortalSpider):
             yield self.listing_request(url)
 
     def _article_links(self, response: TextResponse) -> list[str]:
-        found = [u for css in self.LISTING_LINKS for u in _links(response, css, response.url)]
+        found = [u for css in self.LISTING_LINKS for u in _links(response, css)]
         links = [u for u in found if self.is_article_url(u)]
         if not links:  # an unseen listing template: any article-shaped link will do
-            links = [u for u in _links(response, "a::attr(href)", response.url) if self.is_article_url(u)]
+            links = [u for u in _links(response, "a::attr(href)") if self.is_article_url(u)]
         return list(dict.fromkeys(links))
 
     def _pager_links(self, response: TextResponse) -> Iterator[str]:
         """Other pages of this listing: same path and parameters, another ``page=N``. The
         URL grammar is [E] (``/<cat>?cate=<n>&page=<N>``); the pager markup is not, so it is not used."""
         here = urlsplit(response.url)
-        for url in _links(response, "a::attr(href)", response.url):
+        for url in _links(response, "a::attr(href)"):
             there = _split(url)
             if (
                 there is not None
@@ -233,34 +233,26 @@ class NewspaperSpider(PortalSpider):
 
     # -- article ---------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
-        key = self.source_key(response.url)
-        found = era_of(response.url)
-        if key is None or found is None:
-            logger.warning("No Báo Đồng Tháp article id in %s: cannot identify the article", response.url)
-            self.count("no_id")
-            return
-        if not isinstance(response, TextResponse):
-            self.no_body(response)
-            return
-        era = found[0]
-        element = _first(response, era.body)
-        body = self._read_body(to_element(element[0]), response.url) if element else None
-        if body is None:
-            if (fallback := self.fallback_capture(response, key)) is not None:
-                yield fallback
-            return
-        lead = self._parse_lead(response, era)
+    # -- article: hooks of the template in crawler/families/base.py ---------------------
+
+    def read_body(self, response: TextResponse) -> BodyReading:
+        element = first_with_text(response, _era(response.url).body)
+        return self._read_body(to_element(element), response.url) if element is not None else None
+
+    def read_lead(self, response: TextResponse, body: Body) -> tuple[Body, str | None]:
+        """The sapo of the later eras opens the body; else the ĐTO-marked paragraph is the lead."""
+        element = first_with_text(response, _era(response.url).lead)
+        lead = normalise_line(element_text(to_element(element))) if element is not None else ""
         if lead and not body.text.startswith(lead):
             body.text = join_paragraphs([lead, body.text])
-        yield self.capture(
-            response,
-            source_key=key,
-            title=self._parse_title(response, era),
-            published_at=self._parse_date(response, era),
-            body=body,
-            lead=lead or choose_lead(body.text),
-        )
+        return body, lead or choose_lead(body.text)
+
+    def read_title(self, response: TextResponse) -> str:
+        return title_of(response, _era(response.url).title)
+
+    def read_date(self, response: TextResponse, body: Body) -> datetime | None:
+        lines = (text_of(response, css) for css in _era(response.url).date)
+        return next((stamp for line in lines if (stamp := parse_vn_datetime(line))), None)
 
     def _read_body(self, root: HtmlElement, base_url: str) -> Body | None:
         """The body without its video line and chrome. The author is the last right-aligned
@@ -286,42 +278,21 @@ class NewspaperSpider(PortalSpider):
             line = normalise_line(element_text(block))
             if block is not root and self.VIDEO_LINE.fullmatch(line):
                 href = next((a.get("href") for a in block.iter("a") if a.get("href")), line)
-                media.append(Image(url=_absolute(base_url, href) or line))
+                media.append(Image(url=safe_urljoin(base_url, href.strip()) or line))
                 block.drop_tree()
         return media
 
-    def _parse_title(self, response: TextResponse, era: Era) -> str:
-        for css in era.title:
-            if title := normalise_line(" ".join(response.css(f"{css} ::text").getall())):
-                return title
-        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
-
-    def _parse_date(self, response: TextResponse, era: Era) -> datetime | None:
-        lines = (" ".join(response.css(f"{css} ::text").getall()) for css in era.date)
-        return next((stamp for line in lines if (stamp := parse_vn_datetime(line))), None)
-
-    def _parse_lead(self, response: TextResponse, era: Era) -> str:
-        element = _first(response, era.lead)
-        return normalise_line(element_text(to_element(element[0]))) if element else ""
-
-
-def _first(response: TextResponse, selectors: tuple[str, ...]) -> SelectorList[Selector] | None:
-    """What the first selector finding an element with some text finds."""
-    for css in selectors:
-        if (found := response.css(css)) and found[0].xpath("string()").get("").strip():
-            return found
-    return None
+def _era(url: str) -> Era:
+    """The era of an article the template has identified (its key came from the same URL)."""
+    found = era_of(url)
+    assert found is not None, url
+    return found[0]
 
 
 def _right_aligned_author(root: HtmlElement) -> HtmlElement | None:
     """The last right-aligned paragraph, if it reads as a signature."""
-    aligned = [block for block in blocks(root) if block is not root and _right_aligned(block)]
+    aligned = [block for block in blocks(root) if block is not root and right_aligned(block)]
     return aligned[-1] if aligned and signature(aligned[-1]) else None
-
-
-def _right_aligned(block: HtmlElement) -> bool:
-    style = (block.get("style") or "").replace(" ", "").lower()
-    return "text-align:right" in style or (block.get("align") or "").lower() == "right"
 
 
 def _move_to_end(root: HtmlElement, block: HtmlElement) -> None:

@@ -32,18 +32,29 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
-from parsel import Selector
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
-from archive.capture import ArticleCapture
 from archive.dates import parse_vn_datetime
-from archive.normalise import join_paragraphs, normalise_line
-from crawler.extract import Body, clean_html, element_text, extract_body, iter_links, to_element
-from crawler.families.base import PortalSpider
+from archive.normalise import join_paragraphs
+from crawler.extract import (
+    Body,
+    clean_html,
+    element_text,
+    extract_body,
+    first_with_text,
+    iter_links,
+    text_of,
+    title_of,
+    to_element,
+)
+from crawler.families.base import BodyReading, PortalSpider
 
 logger = logging.getLogger(__name__)
 
-_Base = PortalSpider if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = PortalSpider
+else:
+    _Base = object
 
 
 def slug_of(path: str) -> str | None:
@@ -87,6 +98,10 @@ class Qni2025Family(_Base):
         # Cooperative: a site that also runs another family (quangngai: Liferay) adds its articles.
         return self.is_qni2025_article(url) or super().is_site_article_url(url)
 
+    def on_new_platform(self, url: str) -> bool:
+        """A page this family reads; a site that also runs another family narrows it."""
+        return self.is_qni2025_url(url)
+
     def qni2025_source_key(self, url: str) -> str | None:
         parts = urlsplit(url)
         slug = slug_of(parts.path)
@@ -95,7 +110,17 @@ class Qni2025Family(_Base):
         section = parts.path.strip("/").split("/", 1)[0]
         return f"{parts.hostname}/{section}/{slug}"
 
+    # The hooks below are cooperative: on a page of the other family they hand over to it.
+
+    def source_key(self, url: str) -> str | None:
+        return self.qni2025_source_key(url) if self.on_new_platform(url) else super().source_key(url)
+
     # -- listing ---------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not self.on_new_platform(response.url):
+            return super().parse_listing(response)
+        return self.parse_qni2025_listing(response)
 
     def parse_qni2025_listing(self, response: Response) -> Iterator[scrapy.Request]:
         for url in iter_links(response, self.LIST_TITLE_LINKS, response.url):
@@ -105,45 +130,34 @@ class Qni2025Family(_Base):
             if self.is_qni2025_url(url) and not self.is_qni2025_article(url):
                 yield self.listing_request(url)
 
-    # -- article ---------------------------------------------------------------------
+    # -- article: hooks of the template in crawler/families/base.py ---------------------
 
-    def parse_qni2025_article(self, response: Response) -> Iterator[ArticleCapture]:
-        key = self.qni2025_source_key(response.url)
-        if key is None:
-            logger.warning("Not an article URL of the 2025 platform: %s", response.url)
-            self.count("no_id")
-            return
-        found = _first_with_text(response, self.DETAIL_BODY)
-        body = extract_body(to_element(found), response.url) if found is not None else None
-        if body is None:
-            if (fallback := self.fallback_capture(response, key)) is not None:
-                yield fallback
-            return
-        lead, lead_html = self._parse_lead(response)
-        yield self.capture(
-            response,
-            source_key=key,
-            title=self._parse_qni2025_title(response),
-            published_at=self._parse_qni2025_date(response),
-            body=with_lead(body, lead, lead_html),
-            lead=lead or None,
-        )
+    def read_body(self, response: TextResponse) -> BodyReading:
+        if not self.on_new_platform(response.url):
+            return super().read_body(response)
+        found = first_with_text(response, (self.DETAIL_BODY,))
+        return extract_body(to_element(found), response.url) if found is not None else None
 
-    def _parse_qni2025_title(self, response: Response) -> str:
-        if title := normalise_line(" ".join(response.css(f"{self.DETAIL_TITLE} ::text").getall())):
-            return title
-        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
-
-    def _parse_qni2025_date(self, response: Response) -> datetime | None:
-        # "Thứ Ba, 15/07/2025 08:30 | Lượt xem: 86": the view count follows the time.
-        return parse_vn_datetime(" ".join(response.css(f"{self.DETAIL_DATE} ::text").getall()))
-
-    def _parse_lead(self, response: Response) -> tuple[str, str]:
-        found = _first_with_text(response, self.DETAIL_LEAD)
+    def read_lead(self, response: TextResponse, body: Body) -> tuple[Body, str | None]:
+        if not self.on_new_platform(response.url):
+            return super().read_lead(response, body)
+        found = first_with_text(response, (self.DETAIL_LEAD,))
         if found is None:
-            return "", ""
+            return body, None
         element = to_element(found)
-        return element_text(element), clean_html(element, response.url)
+        lead = element_text(element)
+        return with_lead(body, lead, clean_html(element, response.url)), lead or None
+
+    def read_title(self, response: TextResponse) -> str:
+        if not self.on_new_platform(response.url):
+            return super().read_title(response)
+        return title_of(response, (self.DETAIL_TITLE,))
+
+    def read_date(self, response: TextResponse, body: Body) -> datetime | None:
+        if not self.on_new_platform(response.url):
+            return super().read_date(response, body)
+        # "Thứ Ba, 15/07/2025 08:30 | Lượt xem: 86": the view count follows the time.
+        return parse_vn_datetime(text_of(response, self.DETAIL_DATE))
 
 
 def with_lead(body: Body, lead: str, lead_html: str) -> Body:
@@ -157,10 +171,6 @@ def with_lead(body: Body, lead: str, lead_html: str) -> Body:
         images=body.images,
         attachments=body.attachments,
     )
-
-
-def _first_with_text(response: Response, css: str) -> Selector | None:
-    return next((found for found in response.css(css) if found.xpath("normalize-space()").get()), None)
 
 
 class Qni2025Spider(Qni2025Family, PortalSpider):
@@ -182,6 +192,3 @@ class Qni2025Spider(Qni2025Family, PortalSpider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         return self.parse_qni2025_listing(response)
-
-    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
-        return self.parse_qni2025_article(response)

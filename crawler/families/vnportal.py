@@ -41,13 +41,13 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
-from scrapy.http import FormRequest, Response
+from parsel import Selector
+from scrapy.http import FormRequest, Response, TextResponse
 
-from archive.capture import ArticleCapture
 from archive.dates import parse_vn_datetime
 from archive.normalise import normalise_line
-from crawler.extract import Body, element_text, extract_body, iter_links, safe_urljoin, to_element
-from crawler.families.base import PortalSpider
+from crawler.extract import Body, element_text, extract_body, iter_links, safe_urljoin, text_of, title_of, to_element
+from crawler.families.base import NO_BODY, BodyReading, PortalSpider
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class VnPortalSpider(PortalSpider):
         key = self.source_key(url) if self.is_article_url(url) else None
         return key is not None and key.split("/", 1)[0] == str(self.sid)
 
-    def _next_page(self, response: Response) -> FormRequest | None:
+    def _next_page(self, response: Response) -> scrapy.Request | None:
         """The postback for the page after this one, if the pager offers it."""
         page = int(response.meta.get(META_PAGE, 1))
         event = self._pager_event(response, page + 1)
@@ -179,7 +179,7 @@ class VnPortalSpider(PortalSpider):
                                     meta={META_PAGE: page + 1})
 
     @staticmethod
-    def _hidden_fields(form: scrapy.Selector) -> dict[str, str]:
+    def _hidden_fields(form: Selector) -> dict[str, str]:
         return {
             name: field.xpath("@value").get("")  # xpath, not .attrib: broken pages hold bytes lxml refuses
             for field in form.xpath(".//input[@type='hidden'][@name]")
@@ -205,36 +205,23 @@ class VnPortalSpider(PortalSpider):
             sid = str(self.sid)  # a link without sid names its sub-site by sname alone
         return f"{sid}/{ids.article_id}" if sid else None
 
-    def parse_article(self, response: Response) -> Iterator[ArticleCapture]:
-        key = self.source_key(response.url)
-        if key is None:
-            logger.warning("No vnPortal sid/articleId in %s: cannot identify the article", response.url)
-            self.count("no_id")
-            return
+    def read_body(self, response: TextResponse) -> BodyReading:
         found = response.css(self.BODY)
-        body = extract_body(to_element(found[0]), response.url) if found else None
-        if body is None and found:
-            # The template is the known one and its body is empty (a notice posted as a title
-            # alone): the page's only prose is the footer, which a generic reading would store.
-            self.no_body(response)
-            return
-        if body is None:
-            if (fallback := self.fallback_capture(response, key)) is not None:
-                yield fallback
-            return
-        if not body.author:
-            body.author = self._parse_author(response)
-        yield self.capture(response, source_key=key, title=self._parse_title(response),
-                           published_at=self._parse_date(response, body), body=body)
+        if not found:
+            return None
+        body = extract_body(to_element(found[0]), response.url)
+        # The template is the known one and its body is empty (a notice posted as a title
+        # alone): the page's only prose is the footer, which a generic reading would store.
+        return NO_BODY if body is None else body
 
-    def _parse_title(self, response: Response) -> str:
-        for css in self.TITLE:
-            if title := normalise_line(" ".join(response.css(f"{css} ::text").getall())):
-                return title
-        return normalise_line(response.css("meta[property='og:title']::attr(content)").get() or "")
+    def read_author(self, response: TextResponse, body: Body) -> str:
+        return body.author or self._parse_author(response)
 
-    def _parse_date(self, response: Response, body: Body) -> datetime | None:
-        if stamp := parse_vn_datetime(" ".join(response.css(f"{self.DATE} ::text").getall())):
+    def read_title(self, response: TextResponse) -> str:
+        return title_of(response, self.TITLE)
+
+    def read_date(self, response: TextResponse, body: Body) -> datetime | None:
+        if stamp := parse_vn_datetime(text_of(response, self.DATE)):
             return stamp
         # No date element: read the article header (title to body), never the body, whose
         # dates are events ("Sáng ngày 08/7", "ngày 19/11/2024"), not the publication.
@@ -245,6 +232,6 @@ class VnPortalSpider(PortalSpider):
         header = text[: text.find(body.text[:40])] if body.text[:40] in text else ""
         return next((d for line in header.split("\n") if (d := parse_vn_datetime(line))), None)
 
-    def _parse_author(self, response: Response) -> str:
+    def _parse_author(self, response: TextResponse) -> str:
         """The author line some articles carry between title and body [E order, R markup]."""
-        return normalise_line(" ".join(response.css(f"{self.AUTHOR} ::text").getall()))
+        return normalise_line(text_of(response, self.AUTHOR))

@@ -15,7 +15,7 @@ from playwright.async_api import Page
 from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 
-from crawler.browser import click_more
+from crawler.chromium import click_more
 from crawler.families.qni2025 import Qni2025Spider
 from crawler.families.vnportal import META_PAGE
 from spiders.soctrang import SocTrangSpider

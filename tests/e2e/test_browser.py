@@ -1,4 +1,4 @@
-"""Pages built by script, crawled through Debian's Chromium (crawler/browser.py, docs/browser.md).
+"""Pages built by script, crawled through Debian's Chromium (crawler/chromium.py, docs/browser.md).
 
 End to end against tests/fixtures/sites/jsportal: the category page's list exists only after its
 script ran; a crawl through the browser must store the same articles (keys and content hashes) as
@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from crawler import browser
+from crawler import chromium
 from spiders.soctrang import SocTrangSpider
 from tests.e2e.browser_spiders import SPIDER_MODULES, JsPortalBrowserSpider, JsPortalPlainSpider
 from tests.e2e.crawling import Crawl, crawl, last_run, query
@@ -37,7 +37,7 @@ HOST = build.HOST
 ARTICLES = json.loads((JSPORTAL / "articles.json").read_bytes())["articles"]
 EXPECTED_KEYS = sorted(a["source_key"] for a in ARTICLES)
 MISSING = "Chromium not found at {}; install it (apt-get install chromium) or set ARCHIVE_CHROMIUM"
-needs_chromium = pytest.mark.skipif(browser.missing_browser(get_project_settings()) is not None,
+needs_chromium = pytest.mark.skipif(chromium.missing_browser(get_project_settings()) is not None,
                                     reason="no Chromium: scripts/bootstrap installs it")
 
 
@@ -162,13 +162,13 @@ def test_without_chromium_a_site_that_needs_it_stops_in_one_line_and_others_craw
     portal: FixtureServer, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     portal.reset()
-    monkeypatch.setenv(browser.ENV, "/nonexistent/chromium")
+    monkeypatch.setenv(chromium.ENV, "/nonexistent/chromium")
     result = crawl_js("jsportal_browser", portal, db_url)
     assert result.returncode != 0, result.log[-3000:]
     errors = [line.split("ERROR: ", 1)[1] for line in result.log.splitlines() if "ERROR: " in line]
     assert errors == [MISSING.format("/nonexistent/chromium")], result.log[-3000:]
     assert "Traceback" not in result.log, result.log[-3000:]
-    assert last_run(db_url, "jsportal_browser")["finish_reason"] == browser.BROWSER_MISSING
+    assert last_run(db_url, "jsportal_browser")["finish_reason"] == chromium.BROWSER_MISSING
     assert stored(db_url, "jsportal_browser") == []
     assert portal.hits(HOST + "/tin-tuc/thoi-su") == 0  # closed before any request
 
@@ -192,7 +192,7 @@ def test_only_the_kinds_a_site_opts_in_go_through_the_browser() -> None:
     listing = spider.listing_request(f"https://{HOST}/tin-tuc/thoi-su")
     article = spider.article_request(f"https://{HOST}/tin-tuc/thoi-su/hop-bao-thang-7-2025.html")
     assert listing.meta["playwright"] is True and listing.meta["playwright_include_page"] is False
-    assert [m.method for m in listing.meta["playwright_page_methods"]] == [browser.click_more]
+    assert [m.method for m in listing.meta["playwright_page_methods"]] == [chromium.click_more]
     assert "playwright" not in article.meta
     # One request opts in, or out, with its own meta.
     assert spider.article_request(article.url, meta={"playwright": True}).meta["playwright"] is True
@@ -201,30 +201,35 @@ def test_only_the_kinds_a_site_opts_in_go_through_the_browser() -> None:
 
 
 def test_chromium_path_comes_from_the_environment_else_debian(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(browser.ENV, "/opt/chromium/chrome")
-    assert browser.chromium_path() == "/opt/chromium/chrome"
-    options = browser.launch_options({"args": ["--disable-gpu"]})
+    monkeypatch.setenv(chromium.ENV, "/opt/chromium/chrome")
+    assert chromium.chromium_path() == "/opt/chromium/chrome"
+    options = chromium.launch_options({"args": ["--disable-gpu"]})
     assert options["executable_path"] == "/opt/chromium/chrome"
     assert options["args"][0] == "--disable-gpu"
     assert ("--no-sandbox" in options["args"]) == (os.geteuid() == 0)
-    assert browser.missing_browser(Settings()) == MISSING.format("/opt/chromium/chrome")
-    assert browser.launch_options({"executable_path": "/x"})["executable_path"] == "/x"  # the setting wins
-    monkeypatch.delenv(browser.ENV)
-    if os.access(browser.DEFAULT_CHROMIUM, os.X_OK):
-        assert browser.chromium_path() == browser.DEFAULT_CHROMIUM
+    assert chromium.missing_browser(Settings()) == MISSING.format("/opt/chromium/chrome")
+    assert chromium.launch_options({"executable_path": "/x"})["executable_path"] == "/x"  # the setting wins
+    monkeypatch.delenv(chromium.ENV)
+    if os.access(chromium.DEFAULT_CHROMIUM, os.X_OK):
+        assert chromium.chromium_path() == chromium.DEFAULT_CHROMIUM
 
 
 def test_images_fonts_and_media_are_blocked() -> None:
     blocked = {t for t in ("document", "script", "xhr", "fetch", "stylesheet", "image", "font", "media")
-               if browser.is_heavy(SimpleNamespace(resource_type=t))}  # type: ignore[arg-type]
+               if chromium.is_heavy(SimpleNamespace(resource_type=t))}  # type: ignore[arg-type]
     assert blocked == {"image", "font", "media"}
 
 
-def test_settings_install_the_lazy_handler_and_the_limits() -> None:
+def test_only_a_site_that_asks_for_a_browser_gets_the_handler_and_the_limits() -> None:
+    browser_site = get_crawler(JsPortalBrowserSpider).settings
+    handlers = browser_site.getdict("DOWNLOAD_HANDLERS")
+    assert (handlers["http"], handlers["https"]) == (chromium.HANDLER, chromium.HANDLER)
+    assert "crawler.chromium.BrowserCheck" in browser_site.getdict("EXTENSIONS")
+    for plain in (get_crawler(JsPortalPlainSpider).settings, get_project_settings()):
+        assert chromium.HANDLER not in plain.getdict("DOWNLOAD_HANDLERS").values()
+        assert "crawler.chromium.BrowserCheck" not in plain.getdict("EXTENSIONS")
     settings = get_project_settings()
-    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": "crawler.browser.BrowserDownloadHandler",
-                                                     "https": "crawler.browser.BrowserDownloadHandler"}
-    assert settings.get("PLAYWRIGHT_ABORT_REQUEST") == "crawler.browser.is_heavy"
+    assert settings.get("PLAYWRIGHT_ABORT_REQUEST") == "crawler.chromium.is_heavy"
     assert settings.getint("PLAYWRIGHT_MAX_CONTEXTS") == 1
     assert settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") == 2
     assert settings.getint("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") > 0
@@ -232,14 +237,14 @@ def test_settings_install_the_lazy_handler_and_the_limits() -> None:
 
 
 def test_browser_check_closes_only_sites_that_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(browser.ENV, "/nonexistent/chromium")
+    monkeypatch.setenv(chromium.ENV, "/nonexistent/chromium")
     for spidercls, closes in ((JsPortalBrowserSpider, True), (JsPortalPlainSpider, False)):
         crawler = get_crawler(spidercls)
-        check = browser.BrowserCheck.from_crawler(crawler)
+        check = chromium.BrowserCheck.from_crawler(crawler)
         if closes:
             with pytest.raises(CloseSpider) as raised:
                 check.spider_opened(spidercls())
-            assert raised.value.reason == browser.BROWSER_MISSING
+            assert raised.value.reason == chromium.BROWSER_MISSING
         else:
             check.spider_opened(spidercls())
 

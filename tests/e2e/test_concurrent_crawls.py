@@ -20,15 +20,7 @@ from archive.db import PROJECT_ROOT
 from crawler.lease import EX_TEMPFAIL
 from tests.e2e.crawling import FAST, query
 from tests.e2e.test_all_sites import stored_articles
-from tests.e2e.test_service import (  # noqa: F401 (services: a fixture)
-    QN,
-    Service,
-    assert_no_overlap,
-    ended,
-    runs,
-    services,
-    wait_for,
-)
+from tests.e2e.test_service import QN, Service, assert_no_overlap, ended, runs, wait_for
 from tests.fixtures.server import FixtureServer, all_site_dirs
 from tests.pg import fresh_database
 

@@ -91,7 +91,7 @@ def test_oversized_pages_and_error_attachments_are_refused(portal: FaultServer, 
 
 def test_timeouts_and_resets_never_lead_to_removal(portal: FaultServer, db_url: str) -> None:
     assert crawl(SITE, portal.url, db_url).returncode == 0
-    for key, fault in zip(articles(portal), (Fault.TIMEOUT, Fault.RESET, Fault.HTTP_503, Fault.REDIRECT_LOOP)):
+    for key, fault in zip(articles(portal), (Fault.TIMEOUT, Fault.RESET, Fault.HTTP_503, Fault.REDIRECT_LOOP), strict=False):
         portal.inject(key, fault)
     for _ in range(2):  # two failed checks would be enough to declare an article gone here
         due_all(db_url)

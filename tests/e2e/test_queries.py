@@ -26,9 +26,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import bindparam, text
 
-from archive.capture import ArticleCapture, AttachmentRef, RawPage
+from archive.capture import ArticleCapture, AttachmentRef, RawPage, SiteInfo
 from archive.db import PROJECT_ROOT, make_engine, session_factory, upgrade
-from archive.capture import SiteInfo
 from archive.store import ensure_site, finish_run, start_run, store_capture
 from crawler.cli import main
 from tests.pg import fresh_database

@@ -81,14 +81,6 @@ class Service:
             self.process.wait()
 
 
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
-
-
 def wait_for(condition: Callable[[], Any], timeout: float, context: Callable[[], str] = str,
              every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
@@ -117,7 +109,7 @@ def next_run(db_url: str, site: str) -> float:
 
 
 def assert_no_overlap(site_runs: list[dict[str, Any]]) -> None:
-    for before, after in zip(site_runs, site_runs[1:]):
+    for before, after in zip(site_runs, site_runs[1:], strict=False):
         assert moment(after["started_at"]) >= moment(before["finished_at"]), (before, after)
 
 
@@ -128,7 +120,7 @@ def test_schedule_runs_never_overlap_and_survive_a_killed_service(portal, tmp_pa
     wait_for(lambda: len(ended(db_url, QN)) >= 2 and ended(db_url, ML), 40, service.log)
     assert_no_overlap(ended(db_url, QN))
     starts = [moment(r["started_at"]) for r in ended(db_url, QN)]
-    assert all((b - a).total_seconds() > 2 for a, b in zip(starts, starts[1:])), starts
+    assert all((b - a).total_seconds() > 2 for a, b in zip(starts, starts[1:], strict=False)), starts
     assert [r["status"] for r in ended(db_url, ML)] == ["finished"]
     ml_next = next_run(db_url, ML)
 

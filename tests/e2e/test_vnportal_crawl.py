@@ -110,7 +110,7 @@ def test_district_crawl_recrawl_edit(portal: FixtureServer, db_url: str) -> None
     # An edit after publication, on the page that only a postback reaches: one new version.
     seed = next(r["key"] for r in records("seed") if r["spider"] == "soctrang_chauthanh")
     page = (SITE / MANIFEST["routes"][seed]["file"]).read_bytes()
-    edited = page.replace("Covid -19./.".encode(), "Covid-19./.".encode())
+    edited = page.replace(b"Covid -19./.", b"Covid-19./.")
     assert edited != page
     portal.override(seed, edited)
     try:

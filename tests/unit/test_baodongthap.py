@@ -21,12 +21,13 @@ from crawler.families.newspaper import ERA_2025, ERA_2026, article_key, choose_l
 from spiders.baodongthap import BaoDongThapSpider
 from tests.fixtures.sites.baodongthap import build
 from tests.golden import TOKENS
+from tests.shared import seed
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sites" / "baodongthap"
 ROUTES: dict[str, dict[str, Any]] = json.loads((FIXTURE / "manifest.json").read_text(encoding="utf-8"))["routes"]
 RECORDS: list[dict[str, Any]] = json.loads((FIXTURE / "articles.json").read_text(encoding="utf-8"))["articles"]
 ARTICLES = {r["name"]: r for r in RECORDS}
-SEED = Path(__file__).parents[3] / "shared" / "seeds" / "baodongthap_2020-07.txt"
+SEED = "baodongthap_2020-07.txt"
 HOST, OLD_HOST = "https://baodongthap.vn/", "https://baodongthap.com.vn/"
 CHROME = ("Trở về trang trước", "Gửi bình luận", "Lượt xem", "Đang truy cập", "database/video", "__VIEWSTATE", "Các tin khác")
 
@@ -223,9 +224,7 @@ def test_article_page_reads_as_published(spider: BaoDongThapSpider, name: str, k
 
 
 def test_seed_is_read_verbatim(spider: BaoDongThapSpider) -> None:
-    if not SEED.exists():
-        pytest.skip("shared/seeds is not beside the project")
-    lines = [normalise_text(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [normalise_text(line) for line in seed(SEED).read_text(encoding="utf-8").splitlines() if line.strip()]
     title, date, video, *body = lines
     body = body[: body.index("P.L")]
     item = capture(spider, ARTICLES["dto-seed"]["keys"][0])

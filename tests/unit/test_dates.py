@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -144,7 +144,7 @@ def test_never_raises(text: str) -> None:
 
 
 def test_to_utc() -> None:
-    assert to_utc(vn(2024, 1, 17, 8, 46)) == datetime(2024, 1, 17, 1, 46, tzinfo=timezone.utc)
+    assert to_utc(vn(2024, 1, 17, 8, 46)) == datetime(2024, 1, 17, 1, 46, tzinfo=UTC)
     assert to_utc(vn(2024, 1, 17, 8, 46)).utcoffset() == timedelta(0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -41,7 +41,7 @@ words = st.text(alphabet=VIETNAMESE, min_size=1, max_size=12)
 vn_text = st.lists(words, min_size=1, max_size=30).map(" ".join)
 vn_paragraphs = st.lists(vn_text, min_size=1, max_size=4).map("\n\n".join)
 instants = st.datetimes(
-    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
 hex_digests = st.binary(max_size=8).map(lambda b: hashlib.sha256(b).hexdigest())
 
@@ -127,7 +127,7 @@ def test_every_change_changes_the_hash(changes: dict[str, Any]) -> None:
 
 def test_same_instant_in_any_offset() -> None:
     local = datetime(2024, 1, 17, 8, 46, tzinfo=VN_TZ)
-    assert digest(published_at=local.astimezone(timezone.utc)) == digest()
+    assert digest(published_at=local.astimezone(UTC)) == digest()
     assert digest(published_at=local.replace(tzinfo=timezone(timedelta(hours=7)))) == digest()
 
 

@@ -19,12 +19,12 @@ from twisted.web._newclient import ResponseNeverReceived
 
 from archive.db import PROJECT_ROOT, session_factory
 from archive.health import RunSummary, assess
+from archive.models import CrawlRun
 from archive.runstats import HOST as STAT_HOST
 from archive.runstats import PID as STAT_PID
-from crawler.runs import DEAD_PROCESS, settle_dead_runs
-from archive.models import CrawlRun
 from archive.store import finish_run, start_run
 from crawler.guards import CharsetRepairMiddleware, PageKind, classify, network_failure
+from crawler.runs import DEAD_PROCESS, settle_dead_runs
 
 URL = "https://minhlong.quangngai.gov.vn/web/minhlong/xem-chi-tiet/-/asset_publisher/Content/x?1"
 ARTICLE = ("<html><head><title>Tin tức</title></head><body><h1>Quảng Ngãi đẩy mạnh phát triển</h1>"

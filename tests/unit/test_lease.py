@@ -16,16 +16,9 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 
 from archive.db import current_revision, ensure_schema, head_revision, make_engine
-from crawler.lease import (
-    DEFAULT_TTL,
-    LEASE_EXPIRED,
-    SiteLease,
-    attach_run,
-    current_holder,
-    settle_expired_runs,
-)
 from archive.models import CrawlLease, CrawlRun
 from archive.store import start_run
+from crawler.lease import DEFAULT_TTL, LEASE_EXPIRED, SiteLease, attach_run, current_holder, settle_expired_runs
 
 SITE = "quangngai"
 

@@ -36,7 +36,7 @@ def test_downgrade_to_base_and_back(engine) -> None:
 
 def test_each_migration_downgrades_with_data_in_place(engine, sessions) -> None:
     """Table rebuilds on SQLite must survive rows, foreign keys and the views that name the tables."""
-    from tests.unit.test_store import store, capture
+    from tests.unit.test_store import capture, store
 
     store(sessions, capture())
     downgrade(engine, "0002")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given
@@ -18,8 +17,7 @@ from archive.normalise import (
     normalise_line,
     normalise_text,
 )
-
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+from tests.shared import seed
 
 # Pieces that interact: entity fragments, characters that compose into ";",
 # invisible characters, every kind of whitespace and line break, NFD marks.
@@ -256,10 +254,9 @@ def test_drop_volatile_lines_is_normalised_and_idempotent(text: str) -> None:
     assert drop_volatile_lines(once) == once
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not mounted")
 def test_seed_counters_are_dropped_and_body_kept() -> None:
-    minh_long = drop_volatile_lines((SEEDS / "quangngai_minhlong_2024-01.txt").read_text(encoding="utf-8"))
+    minh_long = drop_volatile_lines(seed("quangngai_minhlong_2024-01.txt").read_text(encoding="utf-8"))
     assert minh_long.endswith("tuyên dương./.\n\nThị Thoang")
-    chau_thanh = drop_volatile_lines((SEEDS / "soctrang_chauthanh_2021-07.txt").read_text(encoding="utf-8"))
+    chau_thanh = drop_volatile_lines(seed("soctrang_chauthanh_2021-07.txt").read_text(encoding="utf-8"))
     assert "86597862" not in chau_thanh and "lượt truy cập" not in chau_thanh
     assert "82.427 lượt người tham dự" in chau_thanh

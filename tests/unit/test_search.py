@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from archive.capture import ArticleCapture
+from archive.capture import ArticleCapture, SiteInfo
 from archive.db import downgrade, upgrade
 from archive.normalise import fold
 from archive.queries import SearchQueryError, Term, parse_query, to_fts5, to_tsquery
@@ -24,7 +24,6 @@ from archive.search import (
     search,
     snippet,
 )
-from archive.capture import SiteInfo
 from archive.store import ensure_site, store_capture
 
 ICT = timezone(timedelta(hours=7))

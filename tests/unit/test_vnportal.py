@@ -27,9 +27,10 @@ from spiders.soctrang import (
 from tests.fixtures.server import FixtureServer
 from tests.fixtures.sites.vnportal import build as vnportal_build
 from tests.golden import TOKENS
+from tests.shared import seed
 
 SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "vnportal"
-SEED = Path("/work/shared/seeds/soctrang_chauthanh_2021-07.txt")
+SEED = "soctrang_chauthanh_2021-07.txt"
 MANIFEST = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
 DATA = json.loads((SITE / "articles.json").read_text(encoding="utf-8"))
 RECORDS = DATA["articles"]
@@ -246,9 +247,8 @@ def parse(rec: dict) -> list:
     return list(spider(cls).parse_article(response_for(rec["key"])))
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="shared seed file not available")
 def test_seed_is_extracted_verbatim_under_both_sites() -> None:
-    lines = SEED.read_text(encoding="utf-8").split("\n")
+    lines = seed(SEED).read_text(encoding="utf-8").split("\n")
     for spider_name in ("soctrang", "soctrang_chauthanh"):
         (item,) = parse(record("seed", spider_name))
         assert item.title == lines[0] and item.source_key == "1308/273340"
@@ -321,9 +321,8 @@ def test_build_output_is_current_and_deterministic(tmp_path: Path) -> None:
     assert committed == {rel for rel in built if rel.parts[0] == "pages"}
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="shared seed file not available")
 def test_seed_article_is_verbatim_in_the_fixture() -> None:
-    lines = SEED.read_text(encoding="utf-8").split("\n")
+    lines = seed(SEED).read_text(encoding="utf-8").split("\n")
     for rec in (r for r in RECORDS if r["name"] == "seed"):
         assert rec["title"] == lines[0]
         assert rec["lines"] == lines[1:11]

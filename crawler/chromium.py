@@ -2,7 +2,8 @@
 requests that ask for it (meta ``playwright``); everything else stays plain HTTP.
 
 A site opts in per kind of request with ``PortalSpider.browser_for`` ("listing", "article"),
-a single request with ``meta={"playwright": True}``. This module is the one place that reads
+which also gives its crawls this module's download handler (``install``); on such a site a
+single request opts in with ``meta={"playwright": True}``. This module is the one place that reads
 ``ARCHIVE_CHROMIUM`` (the browser's path, default ``/usr/bin/chromium``, else ``chromium`` on
 PATH). Settings, limits and measurements: docs/browser.md.
 
@@ -21,8 +22,8 @@ import asyncio
 import logging
 import os
 import shutil
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from playwright.async_api import Page
@@ -85,6 +86,18 @@ def missing_browser(settings: BaseSettings) -> str | None:
     return f"Chromium not found at {path}; install it (apt-get install chromium) or set {ENV}"
 
 
+HANDLER = "crawler.chromium.BrowserDownloadHandler"
+
+
+def install(settings: BaseSettings) -> None:
+    """The browser download handler for http and https, and the missing-browser check, in the
+    settings of a spider that asks for a browser; other crawls keep Scrapy's own handlers."""
+    settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": HANDLER, "https": HANDLER},
+                 priority="spider")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "crawler.chromium.BrowserCheck": 100},
+                 priority="spider")
+
+
 def render_meta(*page_methods: PageMethod) -> dict[str, Any]:
     """Request meta that renders the page in Chromium, running ``page_methods`` before it is read.
     The page is always closed by the handler (never handed to a callback)."""
@@ -124,7 +137,7 @@ async def click_more(
     return max_clicks
 
 
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
+class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # untyped upstream
     """scrapy-playwright's handler for http(s), started on the first request that asks for the
     browser; requests without meta ``playwright`` go to Scrapy's HTTP/1.1 handler untouched."""
 
@@ -153,7 +166,8 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await self._launch()
                 self._playwright_started = True
         try:
-            return await super()._download_request(request, spider)
+            response: Response = await super()._download_request(request, spider)
+            return response
         except PlaywrightTimeoutError as exc:
             reason = exc.message.splitlines()[0] if exc.message else "timeout"
             self.stats.inc_value(STAT_TIMEOUT)
