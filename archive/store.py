@@ -75,6 +75,10 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "status": info.status,
         "successor_url": info.successor_url,
         "successor_site_id": successor_id,
+        "domain": info.domain,
+        "hosts": list(info.hosts) or None,
+        "identity": info.identity,
+        "schedule": info.schedule,
     }
     # Two crawls (two machines) may meet a new site at once: insert-or-nothing, then read.
     session.execute(
@@ -88,6 +92,13 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         site.updated_at = now
     session.flush()
     return site
+
+
+def record_learned_identity(session: Session, site_id: int, learned: dict[str, Any]) -> None:
+    """Keep what a crawl read off the portal (``identity_learned``), with when it learned it."""
+    site = session.get_one(Site, site_id)
+    site.identity_learned = {**learned, "learned_at": now_utc().isoformat(timespec="seconds")}
+    site.updated_at = now_utc()
 
 
 def start_run(session: Session, spider: str, site_id: int | None, started_at: datetime | None = None) -> CrawlRun:
