@@ -19,9 +19,10 @@ The health rule compares a site's last finished run with its previous runs
   archive/runstats.py allows a run that answered normally);
 - ``ok`` otherwise, ``unknown`` for a site never crawled.
 
-A retired portal (``site.status = 'retired'``) is judged by its web-archive runs only
-(``archive/source = 'wayback'``): its live runs can only fail and say nothing; without a
-backfill yet it is ``unknown``. A backfill's captures already recorded count as seen.
+A retired portal (``site.status = 'retired'``) is judged by its web-archive runs
+(``archive/source = 'wayback'``) and live runs that answered normally (a mirror, the portal
+back): a failed live run of it is expected and says nothing; without such a run it is
+``unknown``. A backfill's captures already recorded count as seen.
 """
 
 from __future__ import annotations
@@ -235,9 +236,9 @@ def _site_status(session: Session, site: str, next_run: datetime | None) -> Site
     retired = session.scalar(select(Site.status).where(Site.name == site)) == "retired"
     if retired:
         # A retired portal answers no more: a failed live crawl of it is expected, not unhealthy.
-        # It is judged by its web-archive backfills (crawler/wayback.py marks them).
-        ended = [run for run in session.scalars(query.limit(RETIRED_SCAN))
-                 if (run.stats or {}).get(runstats.SOURCE) == runstats.WAYBACK][:HISTORY + 1]
+        # It is judged by its web-archive backfills (crawler/wayback.py marks them) and by live
+        # runs that answered normally (a mirror of it, or the portal back).
+        ended = [run for run in session.scalars(query.limit(RETIRED_SCAN)) if _judges_retired(run)][:HISTORY + 1]
     else:
         ended = list(session.scalars(query.limit(HISTORY + 1)))
     running = session.scalars(
@@ -249,6 +250,11 @@ def _site_status(session: Session, site: str, next_run: datetime | None) -> Site
     now = RunSummary.of(running) if running else None
     judged = Health("unknown", (RETIRED_UNKNOWN,)) if retired and last is None else assess(last, runs[1:])
     return SiteStatus(site, last, now, next_run, judged)
+
+
+def _judges_retired(run: CrawlRun) -> bool:
+    stats = run.stats or {}
+    return stats.get(runstats.SOURCE) == runstats.WAYBACK or runstats.answered_normally(run.status, stats)
 
 
 # -- bookkeeping for the crawl service ----------------------------------------------------

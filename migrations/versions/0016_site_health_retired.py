@@ -2,9 +2,10 @@
 
 A retired portal (``site.status = 'retired'``) answers no more: a live crawl of it can
 only fail, and that says nothing about the archive's hold on its news. Its health is
-that of its last web-archive run (``archive/source = 'wayback'`` in the run's stats);
-without one it is ``unknown`` ("retired portal, never backfilled"), like a site never
-crawled. A backfill's captures already recorded count as articles seen, so a second
+judged by its web-archive runs (``archive/source = 'wayback'`` in the run's stats) and
+by live runs that answered normally (a mirror of it, or the portal back), never by a
+live run that did not; without such a run it is ``unknown`` ("retired portal, never
+backfilled"), like a site never crawled. A backfill's captures already recorded count as articles seen, so a second
 backfill that adds nothing is not "saw no articles". The rest is 0008's view;
 archive/health.py applies the same rules (tests/e2e/test_site_health_view.py).
 
@@ -72,16 +73,24 @@ def _server_errors(dialect: str) -> str:
 def _view(dialect: str) -> str:
     stats = ",\n               ".join(f"{_stat(dialect, key)} AS {name}" for name, key in STATS.items())
     return f"""
-    WITH ended AS (
+    WITH runs AS (
         SELECT r.id, r.spider, r.started_at, r.status, r.pages, r.errors, r.fallbacks,
                r.new_versions + r.unchanged AS stored,
                {stats},
                {_server_errors(dialect)} AS server_errors,
-               row_number() OVER (PARTITION BY r.spider ORDER BY r.id DESC) AS age
+               {_source(dialect)} AS source,
+               coalesce(rs.status, '') AS site_status
         FROM crawl_run r
         LEFT JOIN site rs ON rs.name = r.spider
         WHERE r.status <> 'running'
-          AND (coalesce(rs.status, '') <> 'retired' OR {_source(dialect)} = '{WAYBACK}')
+    ),
+    ended AS (
+        SELECT x.*, row_number() OVER (PARTITION BY x.spider ORDER BY x.id DESC) AS age
+        FROM runs x
+        WHERE x.site_status <> 'retired' OR x.source = '{WAYBACK}'
+           OR (x.status = 'finished' AND x.ok_responses > 0
+               AND NOT x.exceptions + x.server_errors + x.challenges + x.error_pages + x.truncated + x.mis_decoded
+                       > {MAX_FAILED_SHARE} * (x.responses + x.exceptions))
     ),
     last AS (
         SELECT e.*, e.stored + e.skipped + e.not_modified + e.already_recorded AS seen,

@@ -46,7 +46,9 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "retired_never": [],
     "retired_live_failed": [{**OK, "status": "failed", "pages": 0}],
     "retired_backfilled": [BACKFILL, {**OK, "status": "failed", "pages": 0}],
-    "retired_backfill_failed": [BACKFILL, {**BACKFILL, "status": "failed"}, OK],
+    "retired_backfill_failed": [BACKFILL, OK, {**BACKFILL, "status": "failed"}, {**OK, "status": "failed"}],
+    # A live run that answered normally (a mirror of the portal, or the portal back) counts.
+    "retired_live_ok": [{**OK, "status": "failed", "pages": 0}, OK],
     # A second backfill that finds every capture recorded saw its articles: not "saw no articles".
     "retired_resumed": [BACKFILL, {**BACKFILL, "new_versions": 0,
                                    "stats": {**BACKFILL["stats"], runstats.ALREADY_RECORDED: 5}}],
@@ -83,7 +85,7 @@ def test_the_view_agrees_with_assess_for_every_rule(sessions) -> None:  # type: 
                 "dns": "warning", "not_due": "ok", "recovered": "ok", "share_edge": "ok",
                 "server_errors": "warning", "error_pages": "warning", "no_200": "ok",
                 "retired_never": "unknown", "retired_live_failed": "unknown", "retired_backfilled": "ok",
-                "retired_backfill_failed": "failing", "retired_resumed": "ok"}
+                "retired_backfill_failed": "failing", "retired_resumed": "ok", "retired_live_ok": "ok"}
     assert {site: row.state for site, row in view.items()} == expected
     assert view["server_errors"].reason == "over a fifth of requests failed (5xx, error pages, network)"
     # "Answered normally", the rule removal detection trusts: the view's column is runstats' verdict.
