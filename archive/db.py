@@ -75,7 +75,9 @@ def make_engine(url: str | None = None, *, echo: bool = False, reader: bool = Fa
     parsed = parse_url(raw)
     try:
         if parsed.get_backend_name() != "sqlite":
-            return create_engine(parsed, echo=echo, pool_pre_ping=True)
+            # A reader's transactions are READ ONLY on PostgreSQL too: a write is refused by the server.
+            readonly = {"postgresql_readonly": True} if reader else {}
+            return create_engine(parsed, echo=echo, pool_pre_ping=True, execution_options=readonly)
         return _sqlite_reader(parsed, echo) if reader else _sqlite_writer(parsed, echo)
     except NoSuchModuleError:
         raise ArchiveDatabaseError(

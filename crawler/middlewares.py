@@ -41,24 +41,25 @@ def from_mirror(mirror: str, url: str, scheme: str) -> str | None:
     return f"{scheme}://{url[len(base):]}"
 
 
-def mirror_problem(mirror: str) -> str | None:
-    """What is wrong with a mirror URL as written (None if nothing): checked before a crawl starts."""
+def mirror_problem(mirror: str, what: str = "mirror") -> str | None:
+    """What is wrong with a mirror URL (or a web archive's, ``what``) as written, None if nothing:
+    checked before a crawl starts."""
     try:
         parts = urlsplit(mirror)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
     except ValueError as exc:
-        return f"mirror {mirror!r} is not a URL ({exc})"
+        return f"{what} {mirror!r} is not a URL ({exc})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"mirror {mirror!r} is not an http:// or https:// URL with a host, like http://127.0.0.1:8000"
+        return f"{what} {mirror!r} is not an http:// or https:// URL with a host, like http://127.0.0.1:8000"
     if parts.query or parts.fragment:
-        return f"mirror {mirror!r} has a query or fragment; give the mirror's root, like http://127.0.0.1:8000"
+        return f"{what} {mirror!r} has a query or fragment; give its root, like http://127.0.0.1:8000"
     return None
 
 
-def mirror_unreachable(mirror: str, timeout: float = 10.0) -> str | None:
-    """Why the mirror cannot be reached (None if it accepts a connection): a crawl of a mirror that
-    is down would fetch nothing and, page by page, fill its log with connection errors."""
-    if problem := mirror_problem(mirror):
+def mirror_unreachable(mirror: str, what: str = "mirror", timeout: float = 10.0) -> str | None:
+    """Why the mirror (or a web archive, ``what``) cannot be reached, None if it accepts a connection:
+    a crawl of a mirror that is down would fetch nothing and, page by page, fill its log with errors."""
+    if problem := mirror_problem(mirror, what):
         return problem
     parts = urlsplit(mirror)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -66,7 +67,7 @@ def mirror_unreachable(mirror: str, timeout: float = 10.0) -> str | None:
         with socket.create_connection((parts.hostname, port), timeout=timeout):
             return None
     except OSError as exc:
-        return f"mirror {mirror} cannot be reached: {exc.strerror or exc}"
+        return f"{what} {mirror} cannot be reached: {exc.strerror or exc}"
 
 
 class MirrorMiddleware:

@@ -8,8 +8,10 @@ with SQL text on PostgreSQL and an ``OverflowError`` on SQLite.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from archive.queries import MAX_ID
@@ -58,12 +60,22 @@ def bounded_seconds(seconds: float) -> float:
     return seconds
 
 
-def check_mirror(mirror: str | None) -> None:
-    """A mirror that does not answer is refused before any crawl starts."""
+def check_mirror(mirror: str | None, what: str = "mirror") -> None:
+    """A mirror (or a pywb collection, ``what``) that does not answer is refused before any crawl starts."""
     from crawler.middlewares import mirror_unreachable
 
-    if mirror and (problem := mirror_unreachable(mirror)):
+    if mirror and (problem := mirror_unreachable(mirror, what)):
         raise UsageError(problem)
+
+
+def check_log_dir(path: Path) -> None:
+    """The directory crawl logs go to exists (made if need be) and takes files: checked before any crawl."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--log-dir {path}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--log-dir {path}: this user cannot write there")
 
 
 def mirror_url(text: str) -> str:
@@ -71,5 +83,14 @@ def mirror_url(text: str) -> str:
     from crawler.middlewares import mirror_problem
 
     if problem := mirror_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def wayback_url(text: str) -> str:
+    """``--wayback``: a pywb collection's URL, checked like a mirror's."""
+    from crawler.middlewares import mirror_problem
+
+    if problem := mirror_problem(text, "web archive"):
         raise argparse.ArgumentTypeError(problem)
     return text

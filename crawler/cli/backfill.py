@@ -22,6 +22,7 @@ from sqlalchemy import select
 from archive import runstats
 from archive.db import session_factory
 from archive.models import CrawlRun
+from crawler.cli import arguments
 from crawler.cli.crawl import crawl_now
 from crawler.cli.schedule import duration, open_archive, service_config
 from crawler.schedules import retired_sites, spider_classes
@@ -76,6 +77,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     spider_args = ["source=wayback", *(f"{k}={v}" for k, v in (("since", since), ("until", until),
                                                               ("wayback", args.wayback)) if v)]
     config = service_config(args)
+    arguments.check_mirror(args.wayback, "web archive")
+    arguments.check_log_dir(config.log_dir)
     # One site at a time: every backfill talks to the same archive, which asks for one request at a time.
     config = replace(config, concurrency=1, spider_args=tuple(spider_args))
     engine = open_archive()
@@ -123,7 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--retired", action="store_true", help="every retired portal (the default)")
     parser.add_argument("--since", metavar="DATE", help="captures from this day on (YYYY-MM-DD)")
     parser.add_argument("--until", metavar="DATE", help="captures up to this day (YYYY-MM-DD)")
-    parser.add_argument("--wayback", metavar="URL", help="a pywb collection instead of the Internet Archive")
+    parser.add_argument("--wayback", metavar="URL", type=arguments.wayback_url,
+                        help="a pywb collection instead of the Internet Archive")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for every backfill (repeatable), e.g. ARCHIVE_WAYBACK_DELAY=3")
     parser.add_argument("--time-limit", type=duration, default=duration(DEFAULT_TIME_LIMIT), metavar="DURATION",

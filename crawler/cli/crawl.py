@@ -29,7 +29,7 @@ from archive.db import (
     refuse_unknown_revision,
     upgrade,
 )
-from crawler.cli.arguments import check_mirror
+from crawler.cli.arguments import check_log_dir, check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -73,6 +73,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
     check_mirror(args.mirror)
+    check_log_dir(args.log_dir)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
     if not all(r.ok for r in results):
         return 1

@@ -98,6 +98,7 @@ def open_reader() -> Engine:
 def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
     arguments.check_mirror(config.mirror)
+    arguments.check_log_dir(config.log_dir)
     return CrawlService(config, site_schedules(config.schedules_file), open_archive(), retired=retired_sites())
 
 

@@ -44,6 +44,8 @@ class Command(ScrapyCrawl):
         problem = self._argument_problem(args[0], opts) if args else None
         if problem is None and (mirror := opts.spargs.get("mirror") or self.settings.get("ARCHIVE_MIRROR")):
             problem = mirror_unreachable(mirror)
+        if problem is None and (wayback := opts.spargs.get("wayback")):
+            problem = mirror_unreachable(wayback, "-a wayback")
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = 2

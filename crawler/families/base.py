@@ -97,7 +97,7 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
-                        mirror: str | None = None, **_: Any) -> object:
+                        mirror: str | None = None, wayback: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
         from crawler.middlewares import mirror_problem
         from crawler.wayback_cdx import cdx_day
@@ -108,6 +108,8 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
                              "another archive with -a wayback=<pywb collection URL> instead")
         if mirror and (problem := mirror_problem(mirror)):
+            raise ValueError(f"-a {problem}")
+        if wayback and (problem := mirror_problem(wayback, "wayback")):
             raise ValueError(f"-a {problem}")
         for name, value in (("since", since), ("until", until)):
             try:
