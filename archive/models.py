@@ -96,6 +96,15 @@ class Site(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     successor_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     successor_url: Mapped[str | None] = mapped_column(String(500))
+    #: the registry's facts the spider runs on (docs/registry.md): its domain and hosts, its
+    #: identity parameters with their marks ({"sid": [4, "[E] …"]}), its schedule
+    domain: Mapped[str | None] = mapped_column(String(100))
+    hosts: Mapped[list[Any] | None]
+    identity: Mapped[dict[str, Any] | None]
+    schedule: Mapped[str | None] = mapped_column(String(64))
+    #: what a crawl read off the portal for an identity the registry does not prove:
+    #: {"sid": 1306, "sname": "…", "source": <page or CDX query>, "learned_at": <ISO time>}
+    identity_learned: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,10 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "status": info.status,
         "successor_url": info.successor_url,
         "successor_site_id": successor_id,
+        "domain": info.domain,
+        "hosts": list(info.hosts) or None,
+        "identity": info.identity,
+        "schedule": info.schedule,
     }
     # Two crawls (two machines) may meet a new site at once: insert-or-nothing, then read.
     session.execute(
@@ -88,6 +92,13 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         site.updated_at = now
     session.flush()
     return site
+
+
+def record_learned_identity(session: Session, site_id: int, learned: dict[str, Any]) -> None:
+    """Keep what a crawl read off the portal (``identity_learned``), with when it learned it."""
+    site = session.get_one(Site, site_id)
+    site.identity_learned = {**learned, "learned_at": now_utc().isoformat(timespec="seconds")}
+    site.updated_at = now_utc()
 
 
 def start_run(session: Session, spider: str, site_id: int | None, started_at: datetime | None = None) -> CrawlRun:
@@ -151,27 +162,26 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
             .where(Version.content_id == content_id, Version.article_id != article.id)
         )
     )
-    snapshot = _snapshot(session, capture.page, run_id) if capture.page else None
     if after is not None:
         _shift_up(session, [v for v, _ in timeline if v.number >= after[0].number])
-    version = Version(
-        article_id=article.id,
-        number=after[0].number - 1 if after is not None else len(timeline) + 1,
-        content_id=content_id,
-        snapshot=snapshot,
-        crawl_run_id=run_id,
-        url=capture.url,
-        extraction=capture.extraction,
-        source=capture.page.source if capture.page else "live",
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(version)
     if after is None:
         article.canonical_url = capture.url
+    number = after[0].number - 1 if after is not None else len(timeline) + 1
+    version: dict[str, Any] = {
+        "article_id": article.id,
+        "number": number,
+        "content_id": content_id,
+        "crawl_run_id": run_id,
+        "url": capture.url,
+        "extraction": capture.extraction,
+        "source": capture.page.source if capture.page else "live",
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+    _add_version(session, version, capture.page, run_id)
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
-    return StoreResult(outcome, article.id, version.number, content_id, duplicate=duplicate)
+    return StoreResult(outcome, article.id, number, content_id, duplicate=duplicate)
 
 
 @dataclass(frozen=True)
@@ -253,12 +263,18 @@ def _proves_present(article: Article, capture: ArticleCapture, seen_at: datetime
 
 
 def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> None:
-    article.next_check_at = next_check(capture.published_at or article.first_seen_at, seen_at)
+    for key, value in _schedule_values(capture, article.first_seen_at, seen_at).items():
+        setattr(article, key, value)
+
+
+def _schedule_values(capture: ArticleCapture, first_seen_at: datetime, seen_at: datetime) -> dict[str, Any]:
+    """When to check the article again, and the validators for a conditional request."""
+    values: dict[str, Any] = {"next_check_at": next_check(capture.published_at or first_seen_at, seen_at)}
     # Validators belong to the portal's own answers: an archive's ETag means nothing to the portal.
     if capture.page is not None and capture.page.status == 200 and capture.page.source == "live":
         headers = {k.lower(): v for k, v in capture.page.headers.items()}
-        article.etag = headers.get("etag")
-        article.last_modified = headers.get("last-modified")
+        values.update(etag=headers.get("etag"), last_modified=headers.get("last-modified"))
+    return values
 
 
 def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
@@ -271,16 +287,16 @@ def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: d
     A known article is read FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already locks
     the file): writers of one article take turns, so none loses another's sightings or
     version numbers."""
-    existing = (select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
-                .with_for_update())
-    if (article := session.scalar(existing)) is not None:
-        return article, False
+    # Insert first: a new article is then one round trip, schedule included (the crawl's hot path).
     values = {"site_id": site_id, "source_key": capture.source_key, "canonical_url": capture.url,
-              "status": "live", "first_seen_at": seen_at, "last_seen_at": seen_at, "missing_checks": 0}
+              "status": "live", "first_seen_at": seen_at, "last_seen_at": seen_at, "missing_checks": 0,
+              **_schedule_values(capture, seen_at, seen_at)}
     statement = (_insert(session, Article).values(**values)
                  .on_conflict_do_nothing(index_elements=["site_id", "source_key"]).returning(Article))
     if (article := session.scalars(statement).first()) is not None:
         return article, True
+    existing = (select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
+                .with_for_update())
     return session.scalars(existing).one(), False
 
 
@@ -333,10 +349,8 @@ def _insert_ignore(session: Session, model: Any, values: dict[str, Any], key: st
 
 
 def _content(session: Session, capture: ArticleCapture, fields: _Fields, seen_at: datetime) -> tuple[int, bool]:
-    """The id of the content row with this hash, and whether this call created it."""
-    existing = session.scalar(select(Content.id).where(Content.content_hash == fields.digest))
-    if existing is not None:
-        return existing, False
+    """The id of the content row with this hash, and whether this call created it. Inserted
+    first (one round trip for new content); read back when the hash is already stored."""
     values = {
         "content_hash": fields.digest,
         "hash_scheme": HASH_SCHEME,
@@ -350,7 +364,7 @@ def _content(session: Session, capture: ArticleCapture, fields: _Fields, seen_at
         "created_at": seen_at,
     }
     content_id = _insert_ignore(session, Content, values, "content_hash")
-    if content_id is None:  # another crawl committed the same content a moment ago
+    if content_id is None:  # stored already (a republished story), or by another crawl a moment ago
         return session.scalars(select(Content.id).where(Content.content_hash == fields.digest)).one(), False
     index_inserted_content(session, content_id, fields.title, fields.lead, fields.body_text)
     for position, ref in enumerate(capture.attachments):
@@ -392,8 +406,32 @@ def _attachment_id(session: Session, ref: AttachmentRef | Image, seen_at: dateti
     return session.scalar(select(Attachment.id).where(Attachment.sha256 == ref.sha256))
 
 
+def _add_version(session: Session, version: dict[str, Any], page: RawPage | None, run_id: int | None) -> None:
+    """Insert the version and the snapshot it was read from. On PostgreSQL that is one
+    statement (the snapshot in a data-modifying CTE): every statement is a round trip to
+    the server, and a new article's are the crawl's hot path (docs/benchmarks.md)."""
+    if page is None:
+        session.execute(insert(Version).values(snapshot_id=None, **version))
+        return
+    snapshot = _snapshot_values(page, run_id)
+    if session.get_bind().dialect.name != "postgresql":
+        snapshot_id = session.execute(insert(Snapshot).values(**snapshot).returning(Snapshot.id)).scalar_one()
+        session.execute(insert(Version).values(snapshot_id=snapshot_id, **version))
+        return
+    new_snapshot = postgresql.insert(Snapshot).values(**snapshot).returning(Snapshot.id).cte("new_snapshot")
+    columns = Version.__table__.c
+    row = select(*(literal(value, columns[key].type) for key, value in version.items()), new_snapshot.c.id)
+    session.execute(insert(Version).from_select([*version, "snapshot_id"], row).add_cte(new_snapshot))
+
+
 def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
-    snapshot = Snapshot(
+    snapshot = Snapshot(**_snapshot_values(page, run_id))
+    session.add(snapshot)  # flushed with the version that points at it
+    return snapshot
+
+
+def _snapshot_values(page: RawPage, run_id: int | None) -> dict[str, Any]:
+    return dict(
         url=page.url,
         fetched_at=page.fetched_at,
         status=page.status,
@@ -407,8 +445,6 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         replay=page.replay,
         crawl_run_id=run_id,
     )
-    session.add(snapshot)  # flushed with its version
-    return snapshot
 
 
 def snapshot_bytes(snapshot: Snapshot) -> bytes:

@@ -71,9 +71,8 @@ def database_now(connection: Connection) -> float:
     return float(connection.execute(text("SELECT (julianday('now') - 2440587.5) * 86400.0")).scalar_one())
 
 
-def describe_this_process() -> str:
-    """The holder as written in the lease: pid and host, and the Scrapyd job when there is one."""
-    job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
+def describe_this_process(job: str | None = None) -> str:
+    """The holder as written in the lease: pid and host, and the Scrapyd job (``-a _job``) if any."""
     return f"pid {os.getpid()} on {socket.gethostname()}" + (f" (Scrapyd job {job})" if job else "")
 
 
@@ -81,7 +80,9 @@ class SiteLease:
     """One process's lease on one site: :meth:`acquire`, then :meth:`hold` renews it in a
     thread until :meth:`release`."""
 
-    def __init__(self, engine: Engine, site: str, *, ttl: float = DEFAULT_TTL, holder: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, site: str, *, ttl: float = DEFAULT_TTL, holder: str | None = None
+    ) -> None:
         if ttl <= 0:
             raise ValueError(f"lease time {ttl!r} must be positive")
         self.engine = engine
@@ -105,7 +106,8 @@ class SiteLease:
             if current is None:  # released between our insert and our read: it is ours to take
                 return None if self._insert(connection, now) else self._holder(connection)
             if current.expires_at > now and process_alive((current.host, current.pid)) is not False:
-                return Holder(self.site, current.holder, current.run_id, current.acquired_at, current.expires_at)
+                return Holder(self.site, current.holder, current.run_id, current.acquired_at,
+                              current.expires_at)
             self._take_over(connection, current, now)
             return None
 
@@ -187,7 +189,8 @@ def attach_run(connection: Connection, site: str, run_id: int) -> bool:
     (a crawl run in-process, as the benchmarks do)."""
     done = connection.execute(
         update(CrawlLease)
-        .where(CrawlLease.site == site, CrawlLease.host == socket.gethostname(), CrawlLease.pid == os.getpid())
+        .where(CrawlLease.site == site, CrawlLease.host == socket.gethostname())
+        .where(CrawlLease.pid == os.getpid())
         .values(run_id=run_id)
     )
     return done.rowcount == 1
@@ -196,7 +199,9 @@ def attach_run(connection: Connection, site: str, run_id: int) -> bool:
 def current_holder(connection: Connection, site: str) -> Holder | None:
     """Who holds ``site`` now: None if nobody, or the lease expired, or its holder on this machine is dead."""
     row = connection.execute(select(CrawlLease).where(CrawlLease.site == site)).first()
-    if row is None or row.expires_at <= database_now(connection) or process_alive((row.host, row.pid)) is False:
+    if row is None or row.expires_at <= database_now(connection):
+        return None
+    if process_alive((row.host, row.pid)) is False:
         return None
     return Holder(site, row.holder, row.run_id, row.acquired_at, row.expires_at)
 
@@ -206,8 +211,9 @@ def settle_expired_runs(connection: Connection, site: str | None = None) -> list
     interrupted. Runs without a lease row (in-process crawls) are left to their pid."""
     now = database_now(connection)
     query = select(CrawlLease.run_id).where(CrawlLease.run_id.is_not(None), CrawlLease.expires_at <= now)
-    rows = connection.execute(query if site is None else query.where(CrawlLease.site == site)).scalars()
-    ids = [i for i in rows if i is not None]
+    if site is not None:
+        query = query.where(CrawlLease.site == site)
+    ids = [i for i in connection.execute(query).scalars() if i is not None]
     if ids:
         connection.execute(
             update(CrawlRun).where(CrawlRun.id.in_(ids), CrawlRun.status == "running")

@@ -140,10 +140,10 @@ RETIRED_SCHEDULE = "0 4 1 * *"
 
 def spider_classes() -> dict[str, type]:
     """Every site's spider class, by name, through Scrapy's spider loader (loading starts no reactor)."""
-    from scrapy.spiderloader import SpiderLoader
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    loader = SpiderLoader.from_settings(get_project_settings())
+    loader = get_spider_loader(get_project_settings())  # SPIDER_LOADER_CLASS: the registry's sites too
     return {name: loader.load(name) for name in sorted(loader.list())}
 
 

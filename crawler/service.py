@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -44,6 +44,7 @@ from crawler.schedules import (
     Schedule,
     fmt_duration,
 )
+from crawler.scrapyd import NodeUnreachable, ScrapydDispatcher, ScrapydNode
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ class ServiceConfig:
     stagger: float = 60
     log_dir: Path = DEFAULT_LOG_DIR
     schedules_file: Path | None = DEFAULT_SCHEDULES_FILE
+    #: Scrapyd nodes (http://host:6800) to dispatch crawls to instead of local processes
+    scrapyd: tuple[str, ...] = ()
+    #: the project name the nodes know this project by (docs/scale-out.md)
+    scrapyd_project: str = "portal_archive"
     #: NAME=VALUE spider arguments given to every crawl (``-a``; ``source=wayback`` for a backfill)
     spider_args: tuple[str, ...] = ()
 
@@ -88,15 +93,57 @@ class CrawlResult:
         return self.status in ("finished", "skipped")
 
 
+class CrawlProcess(Protocol):
+    """Where a crawl runs: a local ``scrapy crawl`` process, or a Scrapyd job (crawler/scrapyd.py)."""
+
+    #: the crawl's log as its run row links it (a file path, or a Scrapyd log URL)
+    label: str
+
+    def poll(self) -> int | None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+    def last_line(self) -> str: ...
+    def outcome(self, returncode: int) -> tuple[str, str]: ...
+    def discard_log(self) -> None: ...
+
+
+class LocalProcess:
+    """A ``scrapy crawl`` child of the service, logging to its own file."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.process, self.log_path, self.label = process, log_path, str(log_path)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def terminate(self) -> None:
+        _signal(self.process.pid, signal.SIGTERM, group=False)  # Scrapy closes the spider cleanly
+
+    def kill(self) -> None:
+        _signal(self.process.pid, signal.SIGKILL, group=True)  # what it started (a browser) goes too
+
+    def last_line(self) -> str:
+        return _last_line(self.log_path)
+
+    def outcome(self, returncode: int) -> tuple[str, str]:
+        return "failed", f"crawl process exited with code {returncode} without finishing its run"
+
+    def discard_log(self) -> None:
+        self.log_path.unlink(missing_ok=True)
+
+
 @dataclass
 class LiveCrawl:
     site: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    process: CrawlProcess
     started_at: datetime
     started: float = field(default_factory=time.monotonic)
     #: why the runner stopped it: "timed_out" or "interrupted" (None while it runs on its own)
     stop_reason: str | None = None
+
+    @property
+    def log_path(self) -> str:
+        return self.process.label
 
 
 class CrawlRunner:
@@ -109,6 +156,8 @@ class CrawlRunner:
         self._live: dict[str, LiveCrawl] = {}
         self._changed = threading.Condition()
         self._closed = False
+        nodes = [ScrapydNode(url.rstrip("/"), config.scrapyd_project) for url in config.scrapyd]
+        self.dispatcher = ScrapydDispatcher(nodes, self.sessions) if nodes else None
 
     def live(self) -> list[LiveCrawl]:
         with self._changed:
@@ -121,7 +170,10 @@ class CrawlRunner:
         with self._changed:
             if refusal := self._refusal(site):
                 return CrawlResult(site, "skipped", refusal)
-            crawl = self._start(site, list(extra), list(spider_args))
+            try:
+                crawl = self._start(site, list(extra), list(spider_args))
+            except NodeUnreachable as exc:
+                return CrawlResult(site, "skipped", str(exc))
             self._live[site] = crawl
         logger.info("%s: crawl started (log %s)", site, crawl.log_path)
         try:
@@ -139,6 +191,11 @@ class CrawlRunner:
 
     def _start(self, site: str, extra: list[str], spider_args: list[str]) -> LiveCrawl:
         started_at = datetime.now(UTC)
+        if self.dispatcher is not None:
+            args = {"mirror": self.config.mirror} if self.config.mirror else {}
+            args |= dict(argument.split("=", 1) for argument in (*self.config.spider_args, *spider_args))
+            job = self.dispatcher.start(site, [*self.config.settings, *extra], args)
+            return LiveCrawl(site, job, started_at)
         token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         log_path = self.config.log_dir / site / f"{site}-{token}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +214,7 @@ class CrawlRunner:
                 argv, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return LiveCrawl(site, process, log_path, started_at)
+        return LiveCrawl(site, LocalProcess(process, log_path), started_at)
 
     def _wait(self, crawl: LiveCrawl) -> int:
         """Wait for the process; past its time limit or when asked, SIGTERM it, then SIGKILL it."""
@@ -170,31 +227,32 @@ class CrawlRunner:
                                fmt_duration(self.config.time_limit))
                 crawl.stop_reason = "timed_out"
             if crawl.stop_reason and asked_at is None:
-                _signal(crawl.process.pid, signal.SIGTERM, group=False)  # Scrapy closes the spider cleanly
+                crawl.process.terminate()
                 asked_at = now
             elif asked_at is not None and not killed and now - asked_at >= self.config.kill_after:
                 logger.warning("%s: crawl did not stop within %s; killing it", crawl.site,
                                fmt_duration(self.config.kill_after))
-                _signal(crawl.process.pid, signal.SIGKILL, group=True)
+                crawl.process.kill()
                 killed = True
-            time.sleep(0.2)
-        if asked_at is not None:
-            _signal(crawl.process.pid, signal.SIGKILL, group=True)  # what it started (a browser) goes too
+            time.sleep(0.2 if self.dispatcher is None else 1.0)
+        if asked_at is not None and self.dispatcher is None:
+            crawl.process.kill()  # what it started (a browser) goes too
         return returncode
 
     def _settle(self, crawl: LiveCrawl, returncode: int) -> CrawlResult:
         """Read the run the process opened, end it if the process could not, and name its log after it."""
         with self.sessions.begin() as session:
-            run = health.run_by_log_path(session, str(crawl.log_path))
+            run = health.run_by_log_path(session, crawl.log_path)
             if run is None and returncode == EX_TEMPFAIL and crawl.stop_reason is None:
                 return self._refused(crawl)
             status, reason = self._outcome(crawl, returncode)
             if run is None:
                 run = health.record_unopened_run(session, crawl.site, status=status, reason=reason,
-                                                 log_path=str(crawl.log_path), started_at=crawl.started_at)
+                                                 log_path=crawl.log_path, started_at=crawl.started_at)
             elif run.status == "running" or (status == "timed_out" and run.status == "interrupted"):
                 health.settle_run(session, run, status, reason)
-            run.log_path = _rename_log(crawl.log_path, f"{crawl.site}-{run.id}.log")
+            if isinstance(crawl.process, LocalProcess):
+                run.log_path = _rename_log(crawl.process.log_path, f"{crawl.site}-{run.id}.log")
             summary = health.RunSummary.of(run)
         logger.info("%s: %s", crawl.site, describe(summary))
         return CrawlResult(crawl.site, summary.status, summary.finish_reason or "", summary, returncode)
@@ -202,8 +260,8 @@ class CrawlRunner:
     def _refused(self, crawl: LiveCrawl) -> CrawlResult:
         """Another process holds the site's lease: not a failure of the site, so no run is
         recorded (its health stays as it was); the crawl's one line says who holds it."""
-        reason = _last_line(crawl.log_path) or "another process holds the site's crawl lease"
-        crawl.log_path.unlink(missing_ok=True)
+        reason = crawl.process.last_line() or "another process holds the site's crawl lease"
+        crawl.process.discard_log()
         return CrawlResult(crawl.site, "skipped", reason, returncode=EX_TEMPFAIL)
 
     def _outcome(self, crawl: LiveCrawl, returncode: int) -> tuple[str, str]:
@@ -211,7 +269,7 @@ class CrawlRunner:
             return "timed_out", f"time limit {fmt_duration(self.config.time_limit)}; stopped by the service"
         if crawl.stop_reason == "interrupted":
             return "interrupted", "service stopping; crawl stopped"
-        return "failed", f"crawl process exited with code {returncode} without finishing its run"
+        return crawl.process.outcome(returncode)
 
     def _running_elsewhere(self, site: str) -> str | None:
         """Why not to start ``site``: a live crawl of it in another process (by hand, another

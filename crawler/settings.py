@@ -5,6 +5,8 @@ environment through archive.db or from ``-s``/``-a`` on the command line."""
 BOT_NAME = "portal-archive"
 
 SPIDER_MODULES = ["spiders"]
+# Every registered portal (crawler/registry/portals.toml) besides the spiders of SPIDER_MODULES.
+SPIDER_LOADER_CLASS = "crawler.registry.RegistrySpiderLoader"
 NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "crawler.commands"
 

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "crawler.cli.health",
     "crawler.cli.warc",
     "crawler.cli.backfill",
+    "crawler.cli.discover",
 )
 
 

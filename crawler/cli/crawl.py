@@ -173,7 +173,7 @@ def _outcome_text(result: CrawlResult) -> str:
     return f"[{colour}]{escape(text)}[/]"
 
 
-def _log_counts(path: Path) -> tuple[int, int] | None:
+def _log_counts(path: Path | str) -> tuple[int, int] | None:
     try:
         with open(path, "rb") as log:
             log.seek(max(0, log.seek(0, 2) - 16384))

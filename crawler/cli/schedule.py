@@ -52,6 +52,11 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
                              f"(default {fmt_duration(defaults.kill_after)})")
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR,
                         help="one log file per run under DIR/<site>/ (default data/logs)")
+    parser.add_argument("--scrapyd", action="append", default=[], metavar="URL",
+                        help="run each crawl as a job on the least busy of these Scrapyd nodes "
+                             "(http://host:6800, repeatable) instead of a local process: docs/scale-out.md")
+    parser.add_argument("--scrapyd-project", default=defaults.scrapyd_project, metavar="NAME",
+                        help=f"the project name in the nodes' scrapyd.conf (default {defaults.scrapyd_project})")
 
 
 def add_service_options(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +83,8 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         stagger=getattr(args, "stagger", defaults.stagger),
         log_dir=args.log_dir,
         schedules_file=getattr(args, "schedules", defaults.schedules_file),
+        scrapyd=tuple(args.scrapyd),
+        scrapyd_project=args.scrapyd_project,
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from archive.db import ArchiveDatabaseError, database_url, describe_failure, ensure_schema, make_engine, session_factory
 from crawler.chromium import BROWSER_MISSING
 from crawler.config import ArchiveConfig
-from crawler.lease import EX_TEMPFAIL, SiteLease
+from crawler.lease import EX_TEMPFAIL, SiteLease, describe_this_process
 from crawler.middlewares import mirror_unreachable
 from crawler.runs import settle_dead_runs
 
@@ -50,7 +50,8 @@ class Command(ScrapyCrawl):
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = 2
             return
-        lease = self._lease(engine, args[0]) if engine is not None and args and self._known(args[0]) else None
+        known = engine is not None and args and self._known(args[0])
+        lease = self._lease(engine, args[0], opts.spargs.get("_job")) if known and engine else None
         if self.exitcode:
             return
         try:
@@ -65,11 +66,13 @@ class Command(ScrapyCrawl):
         assert self.crawler_process is not None
         return name in self.crawler_process.spider_loader.list()
 
-    def _lease(self, engine: Engine, site: str) -> SiteLease | None:
+    def _lease(self, engine: Engine, site: str, job: str | None) -> SiteLease | None:
         """The site's crawl lease, taken before anything is fetched (crawler/lease.py). Held by
-        another process: one line saying who, exit code 75, and no run recorded."""
+        another process: one line saying who, exit code 75, and no run recorded. ``job`` is
+        the Scrapyd job id (Scrapyd passes ``-a _job``), named in the lease."""
         assert self.settings is not None
-        lease = SiteLease(engine, site, ttl=ArchiveConfig.from_settings(self.settings).lease_ttl)
+        ttl = ArchiveConfig.from_settings(self.settings).lease_ttl
+        lease = SiteLease(engine, site, ttl=ttl, holder=describe_this_process(job))
         try:
             holder = lease.acquire()
         except ArchiveDatabaseError as exc:

@@ -131,6 +131,12 @@ class PortalSpider(scrapy.Spider):
             status=cls.status,
             successor_url=cls.successor_url,
             successor_name=cls.successor_name,
+            domain=getattr(cls, "domain", None),
+            hosts=tuple(h for h in (getattr(cls, "host", None), *getattr(cls, "hosts", ()),
+                                    *getattr(cls, "virtual_hosts", ())) if h),
+            identity={p: [getattr(cls, p, None), getattr(cls, "facts", {}).get(p)]
+                      for p in getattr(cls, "identity_params", ())} or None,
+            schedule=cls.schedule,
         )
 
     def start_page_urls(self) -> list[str]:

@@ -53,7 +53,8 @@ def test_four_crawls_of_different_sites_on_an_empty_postgresql_all_succeed(porta
     outputs = {site: process.communicate(timeout=300) for site, process in crawls.items()}
     for site, process in crawls.items():
         assert process.returncode == 0, (site, outputs[site][1][-3000:])
-    finished = query(empty_postgres, "SELECT spider, status, new_articles, errors FROM crawl_run ORDER BY spider")
+    finished = query(empty_postgres,
+                     "SELECT spider, status, new_articles, errors FROM crawl_run ORDER BY spider")
     assert [(spider, status, errors) for spider, status, _, errors in finished] == [
         (site, "finished", 0) for site in sorted(FOUR)
     ]
@@ -88,7 +89,8 @@ def test_two_crawls_of_one_site_started_together_crawl_it_once(portals, db_url) 
     assert refused.returncode == EX_TEMPFAIL, refused_err[-3000:]
     # One line of its own beside Scrapy's start-up log lines, naming the holder; it opened no spider.
     lines = [line for line in refused_err.splitlines() if "is being crawled by" in line]
-    assert len(lines) == 1 and lines[0].startswith(f"{site} is being crawled by pid {holder.pid} on "), refused_err
+    assert len(lines) == 1, refused_err
+    assert lines[0].startswith(f"{site} is being crawled by pid {holder.pid} on "), refused_err
     assert "Spider opened" not in refused_err and "Traceback" not in refused_err, refused_err
     assert holder.returncode == 0, holder_err[-3000:]
     # One run, no failed run for the refused crawl; counts as one crawl's.
@@ -99,7 +101,8 @@ def test_two_crawls_of_one_site_started_together_crawl_it_once(portals, db_url) 
 
 
 @pytest.mark.postgres
-def test_two_services_on_one_archive_never_overlap_on_a_site(portals, tmp_path, services, empty_postgres) -> None:
+def test_two_services_on_one_archive_never_overlap_on_a_site(portals, tmp_path, services,
+                                                             empty_postgres) -> None:
     db_url = empty_postgres
     for name in ("a", "b"):
         (tmp_path / name).mkdir()

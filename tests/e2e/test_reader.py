@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from scrapy.utils.project import get_project_settings
 
 from archive.db import PROJECT_ROOT
-from crawler import browser as chromium
+from crawler import chromium
 from tests.e2e.reader_archive import EDITED_TITLE_V3, MINHLONG, PDF_V2, PROVINCE, SONHA, build_reader_archive
 from tests.e2e.test_browse import free_port
 from tests.pg import fresh_database

@@ -119,6 +119,8 @@ def test_backfill_dates_versions_by_capture_time_and_resumes(archive: Pywb, db_u
     run = last_run(db_url, SITE)
     assert run["status"] == "finished" and run["errors"] == 0, result.log[-3000:]
     assert (run["new_articles"], run["new_versions"]) == (7, 9), result.log[-3000:]
+    # The registry marks Minh Long's Liferay site name [I]: learned from the captured URLs first.
+    assert f"{SITE}: learned liferay_site=minhlong from {archive.base}/cdx?" in result.log, result.log[-3000:]
 
     edited = versions(db_url, EDITED)
     assert [(r.number, r.first_seen, r.last_seen) for r in edited] == [(1, T1, T1), (2, T2, T3)]

@@ -27,7 +27,8 @@ def test_simultaneous_writers_of_one_new_site_and_article_make_one_of_each(db_ur
             site_id = ensure_site(session, site()).id
             # The same article seen at the same moment, one writer at a second URL (an alias).
             url = "https://h/alias" if i == 0 else capture().url
-            return str(store_capture(session, capture(url=url, at=T0 + timedelta(seconds=i)), site_id=site_id).outcome)
+            seen = capture(url=url, at=T0 + timedelta(seconds=i))
+            return str(store_capture(session, seen, site_id=site_id).outcome)
 
     outcomes = together(WRITERS, write)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes

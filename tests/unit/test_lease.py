@@ -98,7 +98,8 @@ def test_an_expired_lease_is_taken_over_and_its_run_interrupted(engine, sessions
 
 
 def test_a_lease_of_a_dead_process_on_this_machine_is_free_at_once(engine) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True)
     lease = SiteLease(engine, SITE)
     assert lease.acquire() is None
     with engine.begin() as connection:
@@ -117,7 +118,8 @@ def test_expired_runs_are_settled_for_status(engine, sessions) -> None:
     expire(engine)
     with engine.begin() as connection:
         assert settle_expired_runs(connection, SITE) == [run_id]
-        assert connection.execute(select(CrawlRun.status).where(CrawlRun.id == run_id)).scalar() == "interrupted"
+        status = connection.execute(select(CrawlRun.status).where(CrawlRun.id == run_id)).scalar()
+        assert status == "interrupted"
 
 
 def test_a_held_lease_is_renewed_by_its_thread(engine) -> None:
