@@ -396,11 +396,13 @@ class CrawlService:
         self._hurry = threading.Event()
         self._open = False
 
+    def spider_args(self, site: str) -> tuple[str, ...]:
+        """A retired portal can only fail live: its runs are backfills from the web archive
+        (docs/web-archives.md). With a mirror (the demo, tests) the mirror stands for the portal."""
+        return ("source=wayback",) if site in self.retired and not self.config.mirror else ()
+
     def run_site(self, site: str) -> CrawlResult:
-        # A retired portal can only fail live: its scheduled run is a backfill from the web archive
-        # (docs/web-archives.md). With a mirror (the demo, tests) the mirror stands for the portal.
-        backfill = site in self.retired and not self.config.mirror
-        result = self.runner.run(site, spider_args=("source=wayback",) if backfill else ())
+        result = self.runner.run(site, spider_args=self.spider_args(site))
         if result.status == "skipped":
             logger.warning("%s: not started: %s", site, result.reason)
         return result

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -81,7 +81,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return EX_TEMPFAIL if any(r.status == "skipped" for r in results) else 0
 
 
-def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
+def crawl_now(sites: Iterable[str], runner: CrawlRunner,
+              spider_args: Callable[[str], Iterable[str]] = lambda site: ()) -> list[CrawlResult]:
     """Crawl the sites now, ``concurrency`` at a time: a live display on a terminal, one line
     per site otherwise. Ctrl-C or SIGTERM stops the crawls (recorded as interrupted) and re-raises."""
     sites = list(sites)
@@ -89,7 +90,7 @@ def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
     extra = _PROGRESS_SETTINGS if live_display else ()
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     pool = ThreadPoolExecutor(max_workers=runner.config.concurrency)
-    futures = {site: pool.submit(runner.run, site, extra=extra) for site in sites}
+    futures = {site: pool.submit(runner.run, site, extra=extra, spider_args=tuple(spider_args(site))) for site in sites}
     try:
         if live_display:
             _show_progress(futures, runner)
@@ -198,7 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     service.open()
     try:
-        results = crawl_now(MAIN_JOB_SITES, service.runner)
+        # A retired portal of the main job is read from the web archive, as its scheduled runs are.
+        results = crawl_now(MAIN_JOB_SITES, service.runner, service.spider_args)
         service.advance(r.site for r in results if r.status != "skipped")
         print("crawl service running: every site on its schedule (`portal-archive status`); Ctrl-C stops it",
               flush=True)

@@ -228,3 +228,4 @@ def test_a_retired_portal_is_backfilled_monthly_from_the_archive() -> None:
         service.run_site("quangngai_minhlong")
         service.run_site("quangngai")
         assert Runner.calls[-2:] == [("quangngai_minhlong", expected), ("quangngai", ())]
+        assert service.spider_args("quangngai_minhlong") == expected  # the main job (`run`) asks the same
