@@ -11,6 +11,7 @@ known article is read ``FOR UPDATE``, so writers of one article take turns.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -92,6 +93,16 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         site.updated_at = now
     session.flush()
     return site
+
+
+def sync_sites(session: Session, infos: Iterable[SiteInfo]) -> int:
+    """Every registered site's row, created or brought up to date (twice: a successor named before
+    its own row exists gets its id on the second pass). Returns the number of sites."""
+    infos = list(infos)
+    for _ in range(2):
+        for info in infos:
+            ensure_site(session, info)
+    return len(infos)
 
 
 def record_learned_identity(session: Session, site_id: int, learned: dict[str, Any]) -> None:

@@ -27,8 +27,10 @@ from archive.db import (
     make_engine,
     mask,
     refuse_unknown_revision,
+    session_factory,
     upgrade,
 )
+from archive.store import sync_sites
 from crawler.cli.arguments import check_log_dir, check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
@@ -39,7 +41,7 @@ from crawler.cli.schedule import (
     service_config,
 )
 from crawler.lease import EX_TEMPFAIL
-from crawler.schedules import ScheduleError, spider_schedules
+from crawler.schedules import ScheduleError, spider_classes, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
 MAIN_JOB_SITES = ("quangngai", "quangngai_minhlong")
@@ -59,6 +61,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     refuse_unknown_revision(engine, current)
     ensure_schema(engine, create=True) if current is None else upgrade(engine)
     print(f"archive {mask(engine.url)} is at schema revision {current_revision(engine)}")
+    # The site table carries the registry: every registered portal has its row, crawled or not yet.
+    with session_factory(engine).begin() as session:
+        count = sync_sites(session, (cls.site_info() for cls in spider_classes().values()
+                                     if getattr(cls, "registry_entry", None) is not None))
+    print(f"{count} registered sites in the site table")
     return 0
 
 

@@ -175,3 +175,33 @@ def test_per_site_schedule_politeness_and_time_limit(tmp_path: Path) -> None:
     assert cls.custom_settings == {"DOWNLOAD_DELAY": 2.5, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
                                    "CLOSESPIDER_TIMEOUT": 7200}
     assert spider_class("soctrang").custom_settings in (None, {})  # the defaults: nothing set
+
+
+def test_migrate_puts_every_registered_portal_in_the_site_table(db_url: str) -> None:
+    """The site table carries the registry, crawled or not: SQL can ask which district portals of
+    Sóc Trăng there are, what each is known by, and how many articles each has."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    done = subprocess.run([sys.executable, "-m", "crawler.cli", "migrate"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "DATABASE_URL": db_url})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{len(REGISTRY)} registered sites in the site table" in done.stdout
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT s.name, s.status, s.domain, count(a.id) FROM site s LEFT JOIN article a ON a.site_id = s.id "
+                "WHERE s.province = 'Sóc Trăng' AND s.level = 'district' GROUP BY s.name, s.status, s.domain "
+                "ORDER BY s.name")).all()
+            successor = conn.execute(text("SELECT t.name FROM site s JOIN site t ON t.id = s.successor_site_id "
+                                          "WHERE s.name = 'soctrang_myxuyen'")).scalar_one()
+            identity = conn.execute(text("SELECT identity FROM site WHERE name = 'soctrang_culaodung'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert [r[0] for r in rows] == sorted(f"soctrang_{u}" for u in DISTRICTS["soctrang"].split())
+    assert {(r[1], r[2], r[3]) for r in rows} == {("retired", "soctrang.gov.vn", 0)}
+    assert successor == "cantho"
+    identity = identity if isinstance(identity, dict) else __import__("json").loads(identity)
+    assert identity["sid"][0] == 1310 and identity["sid"][1].startswith("[E] ")
