@@ -132,8 +132,13 @@ def test_nfc_storage_attachments_and_empty_bodies(portal: FixtureServer, db_url:
         assert result.returncode == 0, result.log[-3000:]
         run = check_run(result.log, db_url, spider)
         assert run["new_articles"] == stored_articles(spider)
-    # Mỹ Xuyên's sid is in no evidence: the spider read it off its home page before crawling.
+    # Mỹ Xuyên's sid is in no evidence: the spider read it off its home page before crawling,
+    # the site row keeps it and where it came from, and the next crawl uses it without asking again.
     assert "soctrang_myxuyen: learned sname=huyenmyxuyen, sid=1306 from https://myxuyen.soctrang.gov.vn/" in result.log
+    (learned,) = [json.loads(v) if isinstance(v, str) else v for (v,) in
+                  query(db_url, "SELECT identity_learned FROM site WHERE name = 'soctrang_myxuyen'")]
+    assert (learned["sname"], learned["sid"], learned["source"]) == ("huyenmyxuyen", 1306,
+                                                                     "https://myxuyen.soctrang.gov.vn/")
     assert "No article body" in result.log  # the empty Mỹ Xuyên notice: logged, never stored
     assert posts(portal, "soctrang_danvan") == 1
 
@@ -147,6 +152,14 @@ def test_nfc_storage_attachments_and_empty_bodies(portal: FixtureServer, db_url:
     assert stored and bytes(stored[0][0]) == (SITE / MANIFEST["routes"][doc["key"]]["file"]).read_bytes()
     assert scalar(db_url, "SELECT count(*) FROM snapshot") == scalar(db_url, "SELECT count(*) FROM version")
 
+    # the next crawl uses what was learned
+    portal.reset()
+    again = crawl("soctrang_myxuyen", portal.url, db_url)
+    assert "soctrang_myxuyen: using sname=huyenmyxuyen, sid=1306, learned from https://myxuyen.soctrang.gov.vn/" \
+        in again.log, again.log[-3000:]
+    assert "myxuyen.soctrang.gov.vn/" not in {key for _, key in portal.requests}  # no home page fetched
+    check_run(again.log, db_url, "soctrang_myxuyen")
+
 
 def test_a_portal_contradicting_the_registry_stops_the_crawl(portal: FixtureServer, db_url: str,
                                                                tmp_path: Path) -> None:
@@ -158,7 +171,9 @@ def test_a_portal_contradicting_the_registry_stops_the_crawl(portal: FixtureServ
     guess = 'sname = ["huyenmyxuyen", "[I] RE §2: huyện snames are huyen<name>"]\n'
     assert guess in text
     wrong = tmp_path / "portals.toml"
-    wrong.write_text(text.replace(guess, guess + 'sid = [1309, "[E] a source that is wrong"]\n'), encoding="utf-8")
+    # Active here: a retired portal's health is judged by its web-archive backfills only (archive/health.py).
+    wrong.write_text(text.replace(guess, guess + 'sid = [1309, "[E] a source that is wrong"]\n'
+                                  'status = ["active", "[I] this test"]\n'), encoding="utf-8")
     result = crawl("soctrang_myxuyen", portal.url, db_url, "-s", f"ARCHIVE_REGISTRY={wrong}")
     line = "identity contradicted: sid 1306 on the portal, 1309 in the registry [E]"
     assert f"soctrang_myxuyen: {line} (https://myxuyen.soctrang.gov.vn/;" in result.log, result.log[-3000:]

@@ -163,3 +163,15 @@ def test_scrapy_list_stops_on_a_bad_entry_with_one_line(tmp_path: Path) -> None:
     assert listed.returncode == 2 and listed.stdout == ""
     assert listed.stderr.strip().splitlines() == ["registry: site x_one: unknown family 'drupal' (known: "
                                                    + ", ".join(FAMILY_FACTS) + ")"]
+
+
+def test_per_site_schedule_politeness_and_time_limit(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + 'schedule = "every 12h"\ndownload_delay = 2.5\nconcurrency = 1\ntime_limit = 7200\n')
+    try:
+        cls = spider_class("x_one", path)
+    finally:
+        load_registry.cache_clear()
+    assert cls.schedule == "every 12h"
+    assert cls.custom_settings == {"DOWNLOAD_DELAY": 2.5, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                                   "CLOSESPIDER_TIMEOUT": 7200}
+    assert spider_class("soctrang").custom_settings in (None, {})  # the defaults: nothing set
