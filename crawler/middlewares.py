@@ -55,8 +55,9 @@ class MirrorMiddleware:
 
     def process_request(self, request: Request) -> Request | None:
         mirror = self.mirror
-        # A request that already stands for a portal URL (a web archive's) is not the mirror's.
-        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or META_ORIGINAL in request.meta:
+        # A request the web archive put on the wire stands for a portal URL already: not the mirror's.
+        # (A redirect of a mirrored request carries the mirror's META_VIA and is mirrored again.)
+        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or request.meta.get(META_VIA, VIA) != VIA:
             return None
         # The original request already passed the offsite and robots.txt checks
         # under its portal URL; the rewritten one must not be judged again.
