@@ -109,3 +109,8 @@ class SiteInfo:
     status: str = "active"
     successor_url: str | None = None
     successor_name: str | None = None
+    domain: str | None = None
+    hosts: tuple[str, ...] = ()
+    #: identity parameters and their marks, ``{"sid": [4, "[E] …"]}`` (docs/registry.md)
+    identity: dict[str, Any] | None = None
+    schedule: str | None = None

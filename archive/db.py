@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from archive import dburl
+from archive.dburl import mask as mask  # re-exported: the one masker (archive/dburl.py)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -35,6 +38,10 @@ class ArchiveDatabaseError(RuntimeError):
     """The archive database cannot be used; the message is one line a user can act on."""
 
 
+class ArchiveReadOnly(ArchiveDatabaseError):
+    """The archive can be read but not written (a read-only file, ``mode=ro``, ``immutable=1``)."""
+
+
 def demo_database_url() -> str:
     """Where ``portal-archive demo`` keeps the fixture portals' archive: never the real one."""
     return f"sqlite:///{DEFAULT_SQLITE_PATH.with_name('demo.sqlite3')}"
@@ -45,52 +52,53 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def mask(url: str | URL) -> str:
-    """The URL as it may appear in logs and errors: never with its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
-
-
 def parse_url(url: str) -> URL:
+    """The parsed URL (SQLite URI parameters made effective), or one ArchiveDatabaseError line."""
     try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ArchiveDatabaseError(
-            f"DATABASE_URL {mask(url)!s} is not a database URL; "
-            "use sqlite:///path/to/archive.sqlite3 or postgresql+psycopg://user:pass@host/db"
-        ) from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ArchiveDatabaseError(
-            f"DATABASE_URL {mask(parsed)} names an unsupported backend "
-            f"{parsed.get_backend_name()!r}; use sqlite:/// or postgresql+psycopg://"
-        )
-    return parsed
+        return dburl.parse_url(url)
+    except dburl.BadDatabaseURL as exc:
+        raise ArchiveDatabaseError(str(exc)) from None
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+def make_engine(url: str | None = None, *, echo: bool = False, reader: bool = False) -> Engine:
     """An engine for the archive at ``url`` (default: :func:`database_url`).
 
-    SQLite is opened in WAL mode with a busy timeout, and every transaction
-    starts with ``BEGIN IMMEDIATE``: several crawls write to one file at once,
-    and a deferred transaction that upgrades from read to write fails at once
-    with "database is locked" instead of waiting its turn.
+    A writer's SQLite connection is put in WAL mode with a busy timeout, and
+    every transaction starts with ``BEGIN IMMEDIATE``: several crawls write to
+    one file at once, and a deferred transaction that upgrades from read to
+    write fails at once with "database is locked" instead of waiting its turn.
+    A ``reader`` never writes, not even a pragma: it can read an archive on
+    read-only storage, and never holds up a crawl (WAL readers and writers do
+    not block each other).
     """
-    parsed = parse_url(url or database_url())
+    raw = url or database_url()
+    parsed = parse_url(raw)
     try:
-        if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed, echo)
-        else:
-            engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
-    except NoSuchModuleError as exc:
-        raise ArchiveDatabaseError(f"DATABASE_URL {mask(parsed)}: driver not installed ({exc})") from None
-    return engine
+        if parsed.get_backend_name() != "sqlite":
+            # A reader's transactions are READ ONLY on PostgreSQL too: a write is refused by the server.
+            readonly = {"postgresql_readonly": True} if reader else {}
+            return create_engine(parsed, echo=echo, pool_pre_ping=True, execution_options=readonly)
+        return _sqlite_reader(parsed, echo) if reader else _sqlite_writer(parsed, echo)
+    except NoSuchModuleError:
+        raise ArchiveDatabaseError(
+            f"DATABASE_URL {mask(raw)} names a driver SQLAlchemy does not know ({parsed.drivername}); "
+            "use sqlite:/// or postgresql+psycopg://"
+        ) from None
+    except ImportError as exc:
+        raise ArchiveDatabaseError(
+            f"DATABASE_URL {mask(raw)} needs the Python module {exc.name or exc}, which is not installed; "
+            "use postgresql+psycopg:// (installed with portal-archive) or install that driver"
+        ) from None
 
 
-def _sqlite_engine(url: URL, echo: bool) -> Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_writer(url: URL, echo: bool) -> Engine:
+    if dburl.read_only(url):
+        raise ArchiveReadOnly(
+            f"DATABASE_URL {mask(url)} opens the archive read-only (mode=ro or immutable=1); "
+            "this command writes to it: drop those parameters"
+        )
+    if path := dburl.sqlite_path(url):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
@@ -111,18 +119,82 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
     return engine
 
 
+def _sqlite_reader(url: URL, echo: bool) -> Engine:
+    path = dburl.sqlite_path(url)
+    if path is not None and not Path(path).exists():
+        raise ArchiveDatabaseError(f"there is no archive at {mask(url)} yet; crawl first, or set DATABASE_URL")
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # No journal_mode switch, no BEGIN IMMEDIATE: both write, and a reader may not be allowed to.
+        dbapi_connection.execute("PRAGMA busy_timeout=60000")
+        dbapi_connection.execute("PRAGMA query_only=ON")
+
+    return engine
+
+
+def reader_engine(url: str | None = None) -> Engine:
+    """An engine that only reads the archive at ``url`` (default: DATABASE_URL), checked to be
+    an archive at the head revision: one ArchiveDatabaseError line otherwise."""
+    engine = make_engine(url, reader=True)
+    try:
+        check_connection(engine)
+        if current_revision(engine) is None:
+            raise ArchiveDatabaseError(
+                f"{mask(engine.url)} holds no archive; run `portal-archive migrate` or crawl first"
+            )
+        ensure_schema(engine, create=False)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def describe_failure(exc: BaseException, url: str | URL) -> ArchiveDatabaseError:
+    """The one line to print for a database failure: what went wrong, in the user's terms.
+
+    Every failure to open or read the archive goes through here, so a random,
+    truncated or corrupted SQLite file, a read-only file, an unreachable server
+    each say what they are, and nothing of the URL's secrets reaches the text."""
+    if isinstance(exc, ArchiveDatabaseError):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    reason = dburl.scrub((str(orig).strip().splitlines() or [type(orig).__name__])[0], url)
+    where = mask(url)
+    lowered = reason.lower()
+    if "file is not a database" in lowered:
+        return ArchiveDatabaseError(
+            f"{where} is not a SQLite archive ({reason}): a random, truncated or encrypted file? "
+            "Point DATABASE_URL at the archive, or restore it from a backup"
+        )
+    if "malformed" in lowered or "corrupt" in lowered:
+        return ArchiveDatabaseError(
+            f"the archive {where} is corrupted or truncated ({reason}); restore it from a backup "
+            "(`portal-archive check --deep` names the damaged table while the schema still reads)"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return ArchiveReadOnly(
+            f"the archive {where} is read-only for this user ({reason}); reading commands work, "
+            "crawls and migrate need write access"
+        )
+    if isinstance(exc, OperationalError) or isinstance(orig, OSError):
+        hint = "Check DATABASE_URL, or start the database server."
+        if "unable to open" in lowered:
+            hint = ("Check that the file and its directory exist and are readable; an archive on read-only "
+                    "storage opens with DATABASE_URL=sqlite:///path?immutable=1.")
+        return ArchiveDatabaseError(f"cannot open the archive database {where} (DATABASE_URL): {reason}. {hint}")
+    return ArchiveDatabaseError(f"the archive database {where} failed: {reason}")
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
-    """A connection; an unreachable database is one ArchiveDatabaseError line, not a traceback."""
+    """A connection; a database that cannot be opened or read is one ArchiveDatabaseError line."""
     try:
         with engine.connect() as connection:
             yield connection
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        raise ArchiveDatabaseError(
-            f"cannot open the archive database {mask(engine.url)} (DATABASE_URL): {reason}. "
-            "Check DATABASE_URL, or start the database server."
-        ) from None
+    except DBAPIError as exc:
+        raise describe_failure(exc, engine.url) from None
 
 
 def check_connection(engine: Engine) -> None:
@@ -188,6 +260,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             raw.execute("PRAGMA legacy_alter_table=ON")
         try:
             with connection.begin():
+                _lock_schema(connection)
                 yield connection
                 if raw is not None and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise ArchiveDatabaseError("a migration left rows that break foreign keys; rolled back")
@@ -197,36 +270,84 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
                 raw.execute("PRAGMA legacy_alter_table=OFF")
 
 
+#: the PostgreSQL advisory lock key every schema change takes (an arbitrary constant of this project)
+SCHEMA_LOCK_KEY = 0x7061_7263  # "parc"
+
+
+def _lock_schema(connection: Connection) -> None:
+    """Serialise schema changes: N crawls started on an empty database must build it once.
+
+    PostgreSQL: a transaction-level advisory lock, released when the migration commits or
+    its connection dies. SQLite: the transaction is already ``BEGIN IMMEDIATE`` (the
+    engine's begin hook), which holds the file's write lock until it ends.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
+@contextmanager
+def schema_locked(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the schema lock: for tables outside the
+    migrations (APScheduler's job store) that several processes may create at once."""
+    with connect(engine) as connection, connection.begin():
+        _lock_schema(connection)
+        yield connection
+
+
 def ensure_schema(engine: Engine, *, create: bool = True) -> None:
     """Make sure the schema is at the head revision.
 
     An empty database is a new archive, and building its schema is safe, so it
     is migrated when ``create`` is true. A database at an older revision is
     never migrated behind the user's back: that is an explicit
-    ``portal-archive migrate``.
+    ``portal-archive migrate``. The decision is taken again under the schema
+    lock, so of several processes that find an empty database one builds the
+    schema and the others find it built.
     """
     check_connection(engine)
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
-    if current is None and create and not _has_tables(engine):
-        logger.info("New archive at %s: creating the schema", mask(engine.url))
-        upgrade(engine)
-        return
+    if current is None and create:
+        from alembic import command
+        from alembic.migration import MigrationContext
+
+        with migration_connection(engine) as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head:
+                return  # another process built it while we waited for the lock
+            if current is None and not inspect(connection).get_table_names():
+                logger.info("New archive at %s: creating the schema", mask(engine.url))
+                command.upgrade(alembic_config(connection), "head")
+                return
     if current is None:
         raise ArchiveDatabaseError(
             f"{mask(engine.url)} holds tables but no archive schema version; "
             "point DATABASE_URL at an archive database or an empty one"
         )
+    refuse_unknown_revision(engine, current)
     raise ArchiveDatabaseError(
         f"the archive {mask(engine.url)} is at schema revision {current}, this code needs {head}; "
         "run `portal-archive migrate` (alembic upgrade head) first"
     )
 
 
-def _has_tables(engine: Engine) -> bool:
-    with connect(engine) as connection:
-        return bool(inspect(connection).get_table_names())
+def refuse_unknown_revision(engine: Engine, current: str | None) -> None:
+    """An archive written by a newer portal-archive (a revision ``migrations/`` does not hold)
+    is one true line: migrating it with this code is impossible, and going back would lose data."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if current is None:
+        return
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except CommandError:
+        raise ArchiveDatabaseError(
+            f"the archive {mask(engine.url)} is at schema revision {current}, which this portal-archive "
+            f"does not know (its newest is {head_revision()}): a newer version wrote it; "
+            "upgrade portal-archive to read it"
+        ) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

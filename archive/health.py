@@ -18,6 +18,11 @@ The health rule compares a site's last finished run with its previous runs
   of its requests fail (5xx, error pages, network errors: the share
   archive/runstats.py allows a run that answered normally);
 - ``ok`` otherwise, ``unknown`` for a site never crawled.
+
+A retired portal (``site.status = 'retired'``) is judged by its web-archive runs
+(``archive/source = 'wayback'``) and live runs that answered normally (a mirror, the portal
+back): a failed live run of it is expected and says nothing; without such a run it is
+``unknown``. A backfill's captures already recorded count as seen.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 #: how many earlier runs the last run is compared with
 HISTORY = 5
+#: a retired portal's recent runs read to find its web-archive runs among live ones
+RETIRED_SCAN = 200
+RETIRED_UNKNOWN = "retired portal, never backfilled from a web archive"
 #: more than this share of a run's articles read by the fallback extractor is a warning
 FALLBACK_SHARE = 0.5
 #: a fallback share at least this high, and over twice the median share of the previous runs, is a spike
@@ -88,6 +96,7 @@ class RunSummary:
         stats = run.stats or {}
         seen = run.new_versions + run.unchanged
         seen += runstats.count(stats, runstats.SKIPPED_NOT_DUE) + runstats.count(stats, runstats.NOT_MODIFIED)
+        seen += runstats.count(stats, runstats.ALREADY_RECORDED)
         return cls(
             run.id, run.spider, run.started_at, run.finished_at, run.status, run.finish_reason, run.pages,
             run.new_articles, run.new_versions, run.unchanged, run.fallbacks, run.errors, seen, run.log_path,
@@ -223,10 +232,15 @@ def site_statuses(
 
 
 def _site_status(session: Session, site: str, next_run: datetime | None) -> SiteStatus:
-    ended = session.scalars(
-        select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status != "running")
-        .order_by(CrawlRun.id.desc()).limit(HISTORY + 1)
-    ).all()
+    query = select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status != "running").order_by(CrawlRun.id.desc())
+    retired = session.scalar(select(Site.status).where(Site.name == site)) == "retired"
+    if retired:
+        # A retired portal answers no more: a failed live crawl of it is expected, not unhealthy.
+        # It is judged by its web-archive backfills (crawler/wayback.py marks them) and by live
+        # runs that answered normally (a mirror of it, or the portal back).
+        ended = [run for run in session.scalars(query.limit(RETIRED_SCAN)) if _judges_retired(run)][:HISTORY + 1]
+    else:
+        ended = list(session.scalars(query.limit(HISTORY + 1)))
     running = session.scalars(
         select(CrawlRun).where(CrawlRun.spider == site, CrawlRun.status == "running")
         .order_by(CrawlRun.id.desc())
@@ -234,7 +248,13 @@ def _site_status(session: Session, site: str, next_run: datetime | None) -> Site
     runs = [RunSummary.of(run) for run in ended]
     last = runs[0] if runs else None
     now = RunSummary.of(running) if running else None
-    return SiteStatus(site, last, now, next_run, assess(last, runs[1:]))
+    judged = Health("unknown", (RETIRED_UNKNOWN,)) if retired and last is None else assess(last, runs[1:])
+    return SiteStatus(site, last, now, next_run, judged)
+
+
+def _judges_retired(run: CrawlRun) -> bool:
+    stats = run.stats or {}
+    return stats.get(runstats.SOURCE) == runstats.WAYBACK or runstats.answered_normally(run.status, stats)
 
 
 # -- bookkeeping for the crawl service ----------------------------------------------------

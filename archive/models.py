@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -95,6 +96,15 @@ class Site(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     successor_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     successor_url: Mapped[str | None] = mapped_column(String(500))
+    #: the registry's facts the spider runs on (docs/registry.md): its domain and hosts, its
+    #: identity parameters with their marks ({"sid": [4, "[E] …"]}), its schedule
+    domain: Mapped[str | None] = mapped_column(String(100))
+    hosts: Mapped[list[Any] | None]
+    identity: Mapped[dict[str, Any] | None]
+    schedule: Mapped[str | None] = mapped_column(String(64))
+    #: what a crawl read off the portal for an identity the registry does not prove:
+    #: {"sid": 1306, "sname": "…", "source": <page or CDX query>, "learned_at": <ISO time>}
+    identity_learned: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -269,3 +279,23 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     log_path: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlLease(Base):
+    """Who crawls a site right now: at most one row per site, held while its crawl runs
+    (crawler/lease.py, docs/scale-out.md). Times are seconds since the epoch on the
+    database's own clock, so crawlers on machines whose clocks differ agree on expiry."""
+
+    __tablename__ = "crawl_lease"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: a random token of the holding process: only it may renew or release the lease
+    token: Mapped[str] = mapped_column(String(32))
+    #: the holder as a person reads it: pid, host, Scrapyd job
+    holder: Mapped[str] = mapped_column(String(300))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    #: the run the holder opened (set once the spider opens); settled if the lease expires
+    run_id: Mapped[int | None]
+    acquired_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)

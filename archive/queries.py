@@ -4,10 +4,10 @@ Search queries are what a reader types (``dân vận "dân vận khéo" qd-ubnd 
 lũ OR bão -"hội nghị"``), parsed once and compiled to FTS5 for SQLite and to
 tsquery for PostgreSQL; archive/search.py runs them.
 
-Everything here only reads. :func:`reader_engine` opens the archive for that:
-on SQLite without the ``BEGIN IMMEDIATE`` write lock the crawler's engine takes,
-so a long export or search never holds up a crawl writing the same file (WAL
-readers and writers do not block each other).
+Everything here only reads. :func:`reader_engine` (archive/db.py) opens the
+archive for that: on SQLite without the ``BEGIN IMMEDIATE`` write lock the
+crawler's engine takes, and without any write at all, so a long export or search
+never holds up a crawl writing the same file, and a read-only archive reads.
 """
 
 from __future__ import annotations
@@ -17,21 +17,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from archive.db import (
-    ArchiveDatabaseError,
-    check_connection,
-    current_revision,
-    database_url,
-    ensure_schema,
-    mask,
-    parse_url,
-)
+from archive.db import reader_engine as reader_engine  # re-exported: readers open the archive here
 from archive.diff import ICT, AttachmentText, VersionText
 from archive.models import Article, ArticleUrl, ContentAttachment, Site, UTCDateTime, Version
 from archive.normalise import fold
@@ -45,32 +36,8 @@ WORD = re.compile(r"[^\W_]+")
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
 _WHEN = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 _TIMESTAMPS = ("published_at", "first_seen_at", "last_seen_at", "version_seen_at")
-
-
-def reader_engine(url: str | None = None) -> Engine:
-    """An engine that only reads the archive at ``url`` (default: DATABASE_URL)."""
-    parsed = parse_url(url or database_url())
-    if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(parsed, pool_pre_ping=True)
-    else:
-        if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).exists():
-            raise ArchiveDatabaseError(
-                f"there is no archive at {mask(parsed)} yet; crawl first, or set DATABASE_URL"
-            )
-        engine = create_engine(parsed, connect_args={"timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            dbapi_connection.execute("PRAGMA busy_timeout=60000")
-            dbapi_connection.execute("PRAGMA query_only=ON")
-
-    check_connection(engine)
-    if current_revision(engine) is None:
-        raise ArchiveDatabaseError(
-            f"{mask(parsed)} holds no archive; run `portal-archive migrate` or crawl first"
-        )
-    ensure_schema(engine, create=False)
-    return engine
+#: the largest id or version number the archive holds: its columns are INTEGER, 32-bit on PostgreSQL
+MAX_ID = 2**31 - 1
 
 
 # ---------------------------------------------------------------- search queries
@@ -221,12 +188,14 @@ def parse_when(value: str, *, end: bool = False) -> datetime:
     return datetime(year + 1, 1, 1, tzinfo=ICT)
 
 
-def site_ids(session: Session, sites: Sequence[str] = (), province: str | None = None) -> list[int] | None:
+def site_ids(
+    session: Session, sites: Sequence[str] = (), province: str | None = None, level: str | None = None
+) -> list[int] | None:
     """Ids of the sites named, of the province (before or after the 2025 merger,
-    accents optional), or None for every site."""
-    if not sites and not province:
+    accents optional), of the level (``district``…), or None for every site."""
+    if not sites and not province and not level:
         return None
-    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025)).all()
+    rows = session.execute(select(Site.id, Site.name, Site.province, Site.province_after_2025, Site.level)).all()
     unknown = sorted(set(sites) - {r.name for r in rows})
     if unknown:
         known = ", ".join(sorted(r.name for r in rows)) or "none yet"
@@ -240,6 +209,8 @@ def site_ids(session: Session, sites: Sequence[str] = (), province: str | None =
                 {r.province for r in rows} | {r.province_after_2025 for r in rows if r.province_after_2025}
             )
             raise LookupError(f"no site in province {province!r}; the archive has: {', '.join(provinces)}")
+    if level:
+        chosen = [r for r in chosen if r.level == level]
     return [r.id for r in chosen]
 
 
@@ -253,8 +224,10 @@ def resolve_article(session: Session, ref: str) -> list[int]:
     serve new communes), so this is a list.
     """
     ref = ref.strip()
-    if ref.isdigit():
-        return [int(ref)] if session.get(Article, int(ref)) is not None else []
+    if ref.isdecimal() and ref.isascii():
+        # Beyond MAX_ID no article can exist, and the number would not fit the column.
+        number = int(ref) if len(ref) <= 12 else MAX_ID + 1
+        return [number] if number <= MAX_ID and session.get(Article, number) is not None else []
     candidates = _url_variants(ref)
     by_alias = select(ArticleUrl.article_id).where(ArticleUrl.url.in_(candidates))
     by_canonical = select(Article.id).where(Article.canonical_url.in_(candidates))

@@ -42,6 +42,11 @@ DUPLICATE_CONTENT = stat("duplicate_content")
 ERRORS = stat("errors")
 #: why a run failed although Scrapy finished it (a web-archive listing refused: crawler/wayback.py)
 FAILURE = stat("failure")
+#: where the run read the portal from: "wayback" for a web-archive backfill (crawler/wayback.py); else unset
+SOURCE = stat("source")
+WAYBACK = "wayback"
+#: captures a backfill skipped as already recorded: articles it saw, as an incremental walk's "not due"
+ALREADY_RECORDED = stat("wayback_already_recorded")
 #: crawl_run.finish_reason's length (the whole reason stays in the log and in ``FAILURE``)
 REASON_LENGTH = 100
 

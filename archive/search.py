@@ -393,7 +393,8 @@ def _term_pattern(term: Term) -> re.Pattern[str]:
 
 def highlight_spans(value: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
     """(start, end) of every occurrence of ``terms`` in ``value``, in order, not overlapping."""
-    spans = sorted(m.span() for term in terms for m in _term_pattern(term).finditer(value))
+    # A term typed twice matches the same places twice: each distinct term is searched once.
+    spans = sorted(m.span() for term in dict.fromkeys(terms) for m in _term_pattern(term).finditer(value))
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         # Overlapping matches, or neighbours with only spaces between: one highlight.
@@ -424,12 +425,19 @@ def snippet(
 
 def _best_window(value: str, spans: list[tuple[int, int]], width: int) -> int:
     """Start of the window holding the most matches, a little context before the first."""
+    # One pass (spans are sorted and do not overlap, so both window edges only move right):
+    # counting every window anew was quadratic, minutes on a long text full of matches.
     best, best_count = 0, 0
+    first = last = 0  # spans[first:last] start at or after the window and end inside it
     for s, _ in spans:
         start = max(0, s - width // 4)
-        count = sum(1 for a, b in spans if a >= start and b <= start + width)
-        if count > best_count:
-            best, best_count = start, count
+        while first < len(spans) and spans[first][0] < start:
+            first += 1
+        last = max(last, first)
+        while last < len(spans) and spans[last][1] <= start + width:
+            last += 1
+        if last - first > best_count:
+            best, best_count = start, last - first
     return best
 
 

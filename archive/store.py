@@ -3,8 +3,9 @@
 Every function here receives a session and never commits: the caller owns the
 transaction (``with sessions.begin():``), so one capture is all-or-nothing.
 Errors are never swallowed. Rows that two crawls may create at the same moment
-(content, attachments) are inserted with ``ON CONFLICT DO NOTHING`` and read
-back, which works the same on SQLite and PostgreSQL.
+(sites, articles, URL aliases, contents, attachments) are inserted with ``INSERT …
+ON CONFLICT`` and read back, which works the same on SQLite and PostgreSQL; a
+known article is read ``FOR UPDATE``, so writers of one article take turns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,7 +64,6 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
     successor_id = (
         session.scalar(select(Site.id).where(Site.name == info.successor_name)) if info.successor_name else None
     )
-    site = session.scalar(select(Site).where(Site.name == info.name))
     now = now_utc()
     values = {
         "display_name": info.display_name,
@@ -75,16 +75,30 @@ def ensure_site(session: Session, info: SiteInfo) -> Site:
         "status": info.status,
         "successor_url": info.successor_url,
         "successor_site_id": successor_id,
+        "domain": info.domain,
+        "hosts": list(info.hosts) or None,
+        "identity": info.identity,
+        "schedule": info.schedule,
     }
-    if site is None:
-        site = Site(name=info.name, created_at=now, updated_at=now, **values)
-        session.add(site)
-    elif changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
+    # Two crawls (two machines) may meet a new site at once: insert-or-nothing, then read.
+    session.execute(
+        _insert(session, Site).values(name=info.name, created_at=now, updated_at=now, **values)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    site = session.scalars(select(Site).where(Site.name == info.name)).one()
+    if changed := {k: v for k, v in values.items() if getattr(site, k) != v}:
         for key, value in changed.items():
             setattr(site, key, value)
         site.updated_at = now
     session.flush()
     return site
+
+
+def record_learned_identity(session: Session, site_id: int, learned: dict[str, Any]) -> None:
+    """Keep what a crawl read off the portal (``identity_learned``), with when it learned it."""
+    site = session.get_one(Site, site_id)
+    site.identity_learned = {**learned, "learned_at": now_utc().isoformat(timespec="seconds")}
+    site.updated_at = now_utc()
 
 
 def start_run(session: Session, spider: str, site_id: int | None, started_at: datetime | None = None) -> CrawlRun:
@@ -136,6 +150,7 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
         return StoreResult(Outcome.UNCHANGED, article.id, before[0].number, before[0].content_id)
     if after is not None and after[1] == fields.digest:
         after[0].first_seen_at = seen_at
+        _earliest_capture(session, after[0], capture.page, run_id)
         return StoreResult(Outcome.UNCHANGED, article.id, after[0].number, after[0].content_id)
 
     content_id, content_is_new = _content(session, capture, fields, seen_at)
@@ -147,27 +162,26 @@ def store_capture(session: Session, capture: ArticleCapture, *, site_id: int, ru
             .where(Version.content_id == content_id, Version.article_id != article.id)
         )
     )
-    snapshot = _snapshot(session, capture.page, run_id) if capture.page else None
     if after is not None:
         _shift_up(session, [v for v, _ in timeline if v.number >= after[0].number])
-    version = Version(
-        article_id=article.id,
-        number=after[0].number - 1 if after is not None else len(timeline) + 1,
-        content_id=content_id,
-        snapshot=snapshot,
-        crawl_run_id=run_id,
-        url=capture.url,
-        extraction=capture.extraction,
-        source=capture.page.source if capture.page else "live",
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(version)
     if after is None:
         article.canonical_url = capture.url
+    number = after[0].number - 1 if after is not None else len(timeline) + 1
+    version: dict[str, Any] = {
+        "article_id": article.id,
+        "number": number,
+        "content_id": content_id,
+        "crawl_run_id": run_id,
+        "url": capture.url,
+        "extraction": capture.extraction,
+        "source": capture.page.source if capture.page else "live",
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at,
+    }
+    _add_version(session, version, capture.page, run_id)
     session.flush()
     outcome = Outcome.NEW_ARTICLE if created else Outcome.NEW_VERSION
-    return StoreResult(outcome, article.id, version.number, content_id, duplicate=duplicate)
+    return StoreResult(outcome, article.id, number, content_id, duplicate=duplicate)
 
 
 @dataclass(frozen=True)
@@ -207,6 +221,18 @@ def _timeline(session: Session, article_id: int) -> list[tuple[Version, str]]:
     return [(version, digest) for version, digest in rows]
 
 
+def _earliest_capture(session: Session, version: Version, page: RawPage | None, run_id: int | None) -> None:
+    """A backfilled version seen earlier in a web archive takes that capture as its snapshot: the raw
+    page that first showed the version is its evidence, and a WARC export then dates the version by its
+    first observation, whatever order the backfill fetched captures in. A live version keeps its live
+    page (the portal's own answer). The later capture's raw page is dropped: its text is the version's."""
+    old = version.snapshot
+    if page is None or page.source == "live" or old is None or old.source == "live":
+        return
+    version.snapshot = _snapshot(session, page, run_id)
+    session.delete(old)
+
+
 def _shift_up(session: Session, versions: list[Version]) -> None:
     """Renumber versions n.. to n+1.., highest first so (article, number) stays unique at every step."""
     for version in sorted(versions, key=lambda v: v.number, reverse=True):
@@ -217,7 +243,9 @@ def _shift_up(session: Session, versions: list[Version]) -> None:
 def touch_unchanged(session: Session, site_id: int, source_key: str, seen_at: datetime) -> bool:
     """Record that an article answered "not modified" (HTTP 304): seen again, same
     content. False if the archive does not know the article or holds no version of it."""
-    article = session.scalar(select(Article).where(Article.site_id == site_id, Article.source_key == source_key))
+    article = session.scalar(
+        select(Article).where(Article.site_id == site_id, Article.source_key == source_key).with_for_update()
+    )
     latest = session.scalar(_latest_version(article.id)) if article is not None else None
     if article is None or latest is None:
         return False
@@ -235,12 +263,18 @@ def _proves_present(article: Article, capture: ArticleCapture, seen_at: datetime
 
 
 def _schedule(article: Article, capture: ArticleCapture, seen_at: datetime) -> None:
-    article.next_check_at = next_check(capture.published_at or article.first_seen_at, seen_at)
+    for key, value in _schedule_values(capture, article.first_seen_at, seen_at).items():
+        setattr(article, key, value)
+
+
+def _schedule_values(capture: ArticleCapture, first_seen_at: datetime, seen_at: datetime) -> dict[str, Any]:
+    """When to check the article again, and the validators for a conditional request."""
+    values: dict[str, Any] = {"next_check_at": next_check(capture.published_at or first_seen_at, seen_at)}
     # Validators belong to the portal's own answers: an archive's ETag means nothing to the portal.
     if capture.page is not None and capture.page.status == 200 and capture.page.source == "live":
         headers = {k.lower(): v for k, v in capture.page.headers.items()}
-        article.etag = headers.get("etag")
-        article.last_modified = headers.get("last-modified")
+        values.update(etag=headers.get("etag"), last_modified=headers.get("last-modified"))
+    return values
 
 
 def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] before SQLAlchemy 2.1
@@ -248,34 +282,43 @@ def _latest_version(article_id: int) -> Select[Any]:  # Select[tuple[Version]] b
 
 
 def _article(session: Session, site_id: int, capture: ArticleCapture, seen_at: datetime) -> tuple[Article, bool]:
-    article = session.scalar(
-        select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
-    )
-    if article is not None:
-        return article, False
-    article = Article(
-        site_id=site_id,
-        source_key=capture.source_key,
-        canonical_url=capture.url,
-        status="live",
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(article)
-    session.flush()
-    return article, True
+    """The article, and whether this call created it. Race-free: a crawl that inserts the
+    same article a moment after another (a backfill beside a live crawl) reads it instead.
+    A known article is read FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already locks
+    the file): writers of one article take turns, so none loses another's sightings or
+    version numbers."""
+    # Insert first: a new article is then one round trip, schedule included (the crawl's hot path).
+    values = {"site_id": site_id, "source_key": capture.source_key, "canonical_url": capture.url,
+              "status": "live", "first_seen_at": seen_at, "last_seen_at": seen_at, "missing_checks": 0,
+              **_schedule_values(capture, seen_at, seen_at)}
+    statement = (_insert(session, Article).values(**values)
+                 .on_conflict_do_nothing(index_elements=["site_id", "source_key"]).returning(Article))
+    if (article := session.scalars(statement).first()) is not None:
+        return article, True
+    existing = (select(Article).where(Article.site_id == site_id, Article.source_key == capture.source_key)
+                .with_for_update())
+    return session.scalars(existing).one(), False
 
 
 def _touch_url(session: Session, article_id: int, url: str, seen_at: datetime, *, known_article: bool) -> None:
-    alias = (
-        session.scalar(select(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.url == url))
-        if known_article
-        else None
+    """Record that the article answered at ``url``: one upsert, race-free, that keeps the
+    earliest first and the latest last sighting (web-archive captures arrive out of order)."""
+    statement = _insert(session, ArticleUrl).values(
+        article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at
     )
-    if alias is None:
-        session.add(ArticleUrl(article_id=article_id, url=url, first_seen_at=seen_at, last_seen_at=seen_at))
-    else:
-        alias.last_seen_at = max(alias.last_seen_at, seen_at)
+    if not known_article:  # a new article has no aliases yet: a plain insert batches with the rest
+        session.execute(statement)
+        return
+    table = ArticleUrl.__table__
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["article_id", "url"],
+        set_={
+            "first_seen_at": case((statement.excluded.first_seen_at < table.c.first_seen_at,
+                                   statement.excluded.first_seen_at), else_=table.c.first_seen_at),
+            "last_seen_at": case((statement.excluded.last_seen_at > table.c.last_seen_at,
+                                  statement.excluded.last_seen_at), else_=table.c.last_seen_at),
+        },
+    ))
 
 
 def _resolve_missing_attachments(session: Session, capture: ArticleCapture, latest: Version | None) -> None:
@@ -293,19 +336,21 @@ def _resolve_missing_attachments(session: Session, capture: ArticleCapture, late
             ref.sha256 = known[ref.url]
 
 
+def _insert(session: Session, model: Any) -> Any:
+    """The backend's INSERT, which can say ON CONFLICT (both backends speak it)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], key: str) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new row's id, None when the key existed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]).returning(model.id)
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    statement = statement.returning(model.id)
     return session.execute(statement).scalar()
 
 
 def _content(session: Session, capture: ArticleCapture, fields: _Fields, seen_at: datetime) -> tuple[int, bool]:
-    """The id of the content row with this hash, and whether this call created it."""
-    existing = session.scalar(select(Content.id).where(Content.content_hash == fields.digest))
-    if existing is not None:
-        return existing, False
+    """The id of the content row with this hash, and whether this call created it. Inserted
+    first (one round trip for new content); read back when the hash is already stored."""
     values = {
         "content_hash": fields.digest,
         "hash_scheme": HASH_SCHEME,
@@ -319,7 +364,7 @@ def _content(session: Session, capture: ArticleCapture, fields: _Fields, seen_at
         "created_at": seen_at,
     }
     content_id = _insert_ignore(session, Content, values, "content_hash")
-    if content_id is None:  # another crawl committed the same content a moment ago
+    if content_id is None:  # stored already (a republished story), or by another crawl a moment ago
         return session.scalars(select(Content.id).where(Content.content_hash == fields.digest)).one(), False
     index_inserted_content(session, content_id, fields.title, fields.lead, fields.body_text)
     for position, ref in enumerate(capture.attachments):
@@ -361,8 +406,32 @@ def _attachment_id(session: Session, ref: AttachmentRef | Image, seen_at: dateti
     return session.scalar(select(Attachment.id).where(Attachment.sha256 == ref.sha256))
 
 
+def _add_version(session: Session, version: dict[str, Any], page: RawPage | None, run_id: int | None) -> None:
+    """Insert the version and the snapshot it was read from. On PostgreSQL that is one
+    statement (the snapshot in a data-modifying CTE): every statement is a round trip to
+    the server, and a new article's are the crawl's hot path (docs/benchmarks.md)."""
+    if page is None:
+        session.execute(insert(Version).values(snapshot_id=None, **version))
+        return
+    snapshot = _snapshot_values(page, run_id)
+    if session.get_bind().dialect.name != "postgresql":
+        snapshot_id = session.execute(insert(Snapshot).values(**snapshot).returning(Snapshot.id)).scalar_one()
+        session.execute(insert(Version).values(snapshot_id=snapshot_id, **version))
+        return
+    new_snapshot = postgresql.insert(Snapshot).values(**snapshot).returning(Snapshot.id).cte("new_snapshot")
+    columns = Version.__table__.c
+    row = select(*(literal(value, columns[key].type) for key, value in version.items()), new_snapshot.c.id)
+    session.execute(insert(Version).from_select([*version, "snapshot_id"], row).add_cte(new_snapshot))
+
+
 def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
-    snapshot = Snapshot(
+    snapshot = Snapshot(**_snapshot_values(page, run_id))
+    session.add(snapshot)  # flushed with the version that points at it
+    return snapshot
+
+
+def _snapshot_values(page: RawPage, run_id: int | None) -> dict[str, Any]:
+    return dict(
         url=page.url,
         fetched_at=page.fetched_at,
         status=page.status,
@@ -376,8 +445,6 @@ def _snapshot(session: Session, page: RawPage, run_id: int | None) -> Snapshot:
         replay=page.replay,
         crawl_run_id=run_id,
     )
-    session.add(snapshot)  # flushed with its version
-    return snapshot
 
 
 def snapshot_bytes(snapshot: Snapshot) -> bytes:

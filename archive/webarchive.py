@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Article, Site, Snapshot, Version
+from archive.models import Article, Attachment, ContentAttachment, Site, Snapshot, Version
 from archive.store import snapshot_bytes
 
 #: snapshots read from the database per round trip while exporting
@@ -72,6 +72,16 @@ def capture_ledger(session: Session, site_name: str) -> CaptureLedger:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file (attachment) an article page linked, as the archive keeps it."""
+
+    url: str
+    media_type: str
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class StoredPage:
     """A raw page as the archive keeps it, ready to be written out."""
 
@@ -84,6 +94,8 @@ class StoredPage:
     source: str
     capture_url: str | None
     snapshot_id: int
+    #: files the page's version links, each (URL, bytes) only with the first page that links it
+    files: tuple[StoredFile, ...] = ()
 
 
 def stored_pages(session: Session, site: str | None = None) -> Iterator[StoredPage]:
@@ -99,6 +111,7 @@ def stored_pages(session: Session, site: str | None = None) -> Iterator[StoredPa
     )
     if site is not None:
         query = query.where(Site.name == site)
+    exported: set[tuple[str, str]] = set()
     for snapshot, site_name in session.execute(query):
         yield StoredPage(
             site=site_name,
@@ -110,5 +123,26 @@ def stored_pages(session: Session, site: str | None = None) -> Iterator[StoredPa
             source=snapshot.source,
             capture_url=snapshot.capture_url,
             snapshot_id=snapshot.id,
+            files=_new_files(session, snapshot.id, exported),
         )
         session.expunge(snapshot)  # batches must not pile up in the identity map
+
+
+def _new_files(session: Session, snapshot_id: int, exported: set[tuple[str, str]]) -> tuple[StoredFile, ...]:
+    """The files the snapshot's version links and no earlier page did: a file shared by many versions
+    is written once, with the first page (a replay finds it there, as the nearest capture)."""
+    rows = session.execute(
+        select(ContentAttachment.url, Attachment.id, Attachment.sha256, Attachment.media_type)
+        .join(Version, Version.content_id == ContentAttachment.content_id)
+        .join(Attachment, Attachment.id == ContentAttachment.attachment_id)
+        .where(Version.snapshot_id == snapshot_id)
+        .order_by(ContentAttachment.position)
+    ).all()
+    files = []
+    for url, attachment_id, sha256, media_type in rows:
+        if (url, sha256) in exported:
+            continue
+        exported.add((url, sha256))
+        data = session.scalar(select(Attachment.data).where(Attachment.id == attachment_id))
+        files.append(StoredFile(url, media_type, sha256, data or b""))
+    return tuple(files)

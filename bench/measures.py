@@ -12,6 +12,8 @@ from bench.portal import FAMILIES, LiferayPortal, Portal, edited
 from bench.run import CrawlResult
 
 THROUGHPUT_TARGET = 0.75
+#: measure 1b, a real crawl's pace: the pipeline should cost at most a tenth of bare Scrapy's pages/s (issue 18)
+PACED_TARGET = 0.9
 RECRAWL_TARGET = 0.05
 MEMORY_TARGET = 400 * 1024 * 1024
 
@@ -60,7 +62,8 @@ def paced(b: Bench) -> Section:
     ]
     for family in b.size.families:
         portal = FAMILIES[family](min(b.size.throughput_articles, PACED_ARTICLES))
-        _throughput_family(b, portal, section, latency=PORTAL_LATENCY, settings=CRAWL_SETTINGS, measure="1b")
+        _throughput_family(b, portal, section, latency=PORTAL_LATENCY, settings=CRAWL_SETTINGS, measure="1b",
+                           target=PACED_TARGET)
     return section
 
 
@@ -71,6 +74,7 @@ def _throughput_family(
     latency: float = 0.0,
     settings: dict[str, str] | None = None,
     measure: str = "1",
+    target: float = THROUGHPUT_TARGET,
 ) -> None:
     sides = ["bare", *b.backends]
     runs: dict[str, list[CrawlResult]] = {side: [] for side in sides}
@@ -97,8 +101,8 @@ def _throughput_family(
                 f"full pipeline ÷ bare, pages/s ({portal.family}, {backend})",
                 f"{ratio:.2f} ({full.pages_per_second:.0f} pages/s, {full.cpu_ms_per_page:.1f} ms CPU/page; "
                 f"by CPU {bare.cpu_ms_per_page / full.cpu_ms_per_page:.2f})",
-                f"≥ {THROUGHPUT_TARGET}",
-                ratio >= THROUGHPUT_TARGET,
+                f"≥ {target}",
+                ratio >= target,
             )
         )
     for side, results in runs.items():

@@ -1,4 +1,8 @@
-"""``portal-archive browse``: the SQLite archive in Datasette.
+"""``portal-archive browse``: the reader's pages, and on SQLite the archive in Datasette, on one port.
+
+The reader's pages (crawler/reader/) serve SQLite and PostgreSQL alike at ``/``;
+on SQLite, Datasette answers under ``/datasette/`` in the same app, its article
+ids and site names linking to the reader's pages and its menu back to them.
 
 Datasette shows every table and view, runs SQL in the browser and answers
 the same queries as JSON (append ``.json``). This module gives it what it
@@ -17,15 +21,20 @@ Datasette's own ``escape_fts`` (what the search box sends) is replaced by
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
+import socket
 import sqlite3
 import sys
-import tempfile
+import threading
+import webbrowser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from datasette import hookimpl
+from markupsafe import Markup, escape
+from sqlalchemy import Engine
 
 from archive.db import ArchiveDatabaseError, database_url, parse_url
 from archive.normalise import fold
@@ -38,9 +47,11 @@ from archive.queries import (
     to_fts5,
 )
 from archive.search import WEIGHTS, snippet_for
+from crawler import querytime
 
 logger = logging.getLogger(__name__)
 
+_SNIPPET_SOURCE_MAX = 200_000
 # FTS5 reads an empty phrase as "nothing matches": what an empty search box should give.
 _MATCH_NOTHING = '""'
 # As archive.search ranks: the words side by side first, then bm25.
@@ -148,19 +159,23 @@ def archive_snippet(raw: str | None, lead: str | None, body: str | None) -> str:
         query = parse_query(raw or "")
     except SearchQueryError:
         query = SearchQuery(())
-    text, spans = snippet_for(query, lead or "", body or "")
+    # Matches past the first 200,000 characters are not snippeted: one call stays short (crawler/querytime.py).
+    text, spans = snippet_for(query, (lead or "")[:_SNIPPET_SOURCE_MAX], (body or "")[:_SNIPPET_SOURCE_MAX])
     for start, end in reversed(spans):
         text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
     return text
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("archive_match", 1, archive_match, deterministic=True)
-    conn.create_function("escape_fts", 1, archive_match, deterministic=True)
-    conn.create_function("archive_adjacent", 1, archive_adjacent, deterministic=True)
-    conn.create_function("archive_snippet", 3, archive_snippet, deterministic=True)
+    # Each function stops the query once past Datasette's time limit (crawler/querytime.py).
+    querytime.install()
+    limited = functools.partial(querytime.within_limit, conn)
+    conn.create_function("archive_match", 1, limited(archive_match), deterministic=True)
+    conn.create_function("escape_fts", 1, limited(archive_match), deterministic=True)
+    conn.create_function("archive_adjacent", 1, limited(archive_adjacent), deterministic=True)
+    conn.create_function("archive_snippet", 3, limited(archive_snippet), deterministic=True)
     conn.create_function(
-        "archive_fold", 1, lambda value: fold(value) if value is not None else None, deterministic=True
+        "archive_fold", 1, limited(lambda value: fold(value) if value is not None else None), deterministic=True
     )
 
 
@@ -169,49 +184,114 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
     register_functions(conn)
 
 
+# ---------------------------------------------------------------- links to the reader's pages
+
+#: columns whose value names an article or a site, in every table, view and canned query
+ARTICLE_COLUMNS = ("article_id", "first_article_id")
+SITE_COLUMNS = ("site", "first_site")
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    """An article id or a site name in Datasette links to its page in the reader."""
+    if value is None or value == "":
+        return None
+    if column in ARTICLE_COLUMNS or (table == "article" and column == "id"):
+        return Markup(f'<a href="/article/{int(value)}">{int(value)}</a>') if str(value).isdigit() else None
+    if column in SITE_COLUMNS or (table == "site" and column == "name"):
+        name = str(value)
+        return Markup(f'<a href="/portal/{quote(name)}">{escape(name)}</a>')
+    return None
+
+
+@hookimpl
+def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
+    return [{"href": "/", "label": "Trang đọc (các bài, cổng, tìm kiếm)"}]
+
+
 # ---------------------------------------------------------------- serving
+
+#: where Datasette answers inside the one app of ``browse`` (SQLite only)
+DATASETTE_PREFIX = "/datasette/"
 
 
 def sqlite_path(url: str) -> Path:
     parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         raise ArchiveDatabaseError(
-            "browse opens a SQLite archive file; DATABASE_URL names another database "
-            "(for PostgreSQL, use psql or any PostgreSQL client)"
+            "Datasette opens a SQLite archive file; DATABASE_URL names another database "
+            "(the reader's pages of `portal-archive browse` serve PostgreSQL too)"
         )
     return Path(parsed.database).resolve()
+
+
+def datasette_app(path: Path) -> Any:
+    """Datasette on the SQLite archive at ``path``, answering under :data:`DATASETTE_PREFIX`."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    if not pm.is_registered(sys.modules[__name__]):
+        pm.register(sys.modules[__name__], name="portal-archive")
+    meta = metadata(path.stem)
+    meta["description_html"] = (
+        f"{escape(meta.pop('description'))} "
+        '<a href="/">Trang đọc</a>: từng bài với các phiên bản và so sánh, dòng thời gian của cổng, tìm kiếm.'
+    )
+    datasette = Datasette(
+        files=[str(path)],
+        metadata=meta,
+        settings={"sql_time_limit_ms": 5000, "base_url": DATASETTE_PREFIX},
+    )
+    return datasette.app()
+
+
+class OneApp:
+    """The reader's pages, and Datasette under :data:`DATASETTE_PREFIX` when there is one."""
+
+    def __init__(self, reader: Any, datasette: Any | None) -> None:
+        self.reader, self.datasette = reader, datasette
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if self.datasette is not None and scope["type"] == "http" and (
+            path.startswith(DATASETTE_PREFIX) or path == DATASETTE_PREFIX.rstrip("/")
+        ):
+            if path == DATASETTE_PREFIX.rstrip("/"):
+                scope = {**scope, "path": DATASETTE_PREFIX, "raw_path": DATASETTE_PREFIX.encode()}
+            await self.datasette(scope, receive, send)
+            return
+        await self.reader(scope, receive, send)
+
+
+def build_app(url: str) -> tuple[Any, Engine]:
+    """The app of ``browse`` for the archive at ``url``, and the engine it reads with."""
+    from crawler.reader.app import ReaderConfig, create_app
+
+    engine = reader_engine(url)  # fails with one line unless this is an archive at the head revision
+    if engine.dialect.name != "sqlite":
+        return create_app(engine), engine
+    path = sqlite_path(url)
+    config = ReaderConfig(datasette=DATASETTE_PREFIX + path.stem)
+    return OneApp(create_app(engine, config), datasette_app(path)), engine
 
 
 def serve(
     host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False, url: str | None = None
 ) -> int:
-    """Run Datasette on the archive until interrupted."""
-    from datasette.cli import cli
-    from datasette.plugins import pm
+    """Serve the reader's pages (and Datasette, on SQLite) until interrupted."""
+    import uvicorn
 
-    url = url or database_url()
-    path = sqlite_path(url)
-    reader_engine(url).dispose()  # fails with one line unless this is an archive at the head revision
-    if not pm.is_registered(sys.modules[__name__]):
-        pm.register(sys.modules[__name__], name="portal-archive")
-    with tempfile.TemporaryDirectory(prefix="portal-archive-browse-") as workdir:
-        metadata_file = Path(workdir) / "metadata.json"
-        metadata_file.write_text(
-            json.dumps(metadata(path.stem), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        argv = [
-            "serve",
-            str(path),
-            "--metadata",
-            str(metadata_file),
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--setting",
-            "sql_time_limit_ms",
-            "5000",
-        ]
-        logger.info("Datasette on http://%s:%d/%s", host, port, path.stem)
-        cli.main(argv + (["--open"] if open_browser else []), prog_name="datasette", standalone_mode=False)
+    with socket.socket() as probe:  # a taken port is one line now, not a log line after start-up
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    app, engine = build_app(url or database_url())
+    address = f"http://{host}:{port}/"
+    where = f"; Datasette at {address}{DATASETTE_PREFIX.strip('/')}/" if engine.dialect.name == "sqlite" else ""
+    print(f"portal-archive browse: the reader's pages at {address}{where} (Ctrl-C stops)", flush=True)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, [address]).start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    finally:
+        engine.dispose()
     return 0

@@ -69,6 +69,8 @@ class ArchiveConfig:
     #: this crawl's log file, linked from its crawl_run row (set by the crawl service; else LOG_FILE)
     log_path: str | None = None
     wayback: WaybackSettings = WaybackSettings()
+    #: seconds a crawl's lease on its site outlives its last renewal (crawler/lease.py)
+    lease_ttl: float = 120.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -88,6 +90,7 @@ class ArchiveConfig:
             mirror=settings.get("ARCHIVE_MIRROR") or None,
             log_path=settings.get("ARCHIVE_LOG_PATH") or settings.get("LOG_FILE") or None,
             wayback=WaybackSettings.from_settings(settings),
+            lease_ttl=settings.getfloat("ARCHIVE_LEASE_TTL", 120.0),
         )
 
 

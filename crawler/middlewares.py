@@ -10,6 +10,7 @@ and the archive under the portal URL. Tests and the offline demo use this.
 from __future__ import annotations
 
 import logging
+import socket
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -40,6 +41,35 @@ def from_mirror(mirror: str, url: str, scheme: str) -> str | None:
     return f"{scheme}://{url[len(base):]}"
 
 
+def mirror_problem(mirror: str, what: str = "mirror") -> str | None:
+    """What is wrong with a mirror URL (or a web archive's, ``what``) as written, None if nothing:
+    checked before a crawl starts."""
+    try:
+        parts = urlsplit(mirror)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError as exc:
+        return f"{what} {mirror!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{what} {mirror!r} is not an http:// or https:// URL with a host, like http://127.0.0.1:8000"
+    if parts.query or parts.fragment:
+        return f"{what} {mirror!r} has a query or fragment; give its root, like http://127.0.0.1:8000"
+    return None
+
+
+def mirror_unreachable(mirror: str, what: str = "mirror", timeout: float = 10.0) -> str | None:
+    """Why the mirror (or a web archive, ``what``) cannot be reached, None if it accepts a connection:
+    a crawl of a mirror that is down would fetch nothing and, page by page, fill its log with errors."""
+    if problem := mirror_problem(mirror, what):
+        return problem
+    parts = urlsplit(mirror)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"{what} {mirror} cannot be reached: {exc.strerror or exc}"
+
+
 class MirrorMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -55,9 +85,11 @@ class MirrorMiddleware:
 
     def process_request(self, request: Request) -> Request | None:
         mirror = self.mirror
-        # A request the web archive put on the wire stands for a portal URL already: not the mirror's.
-        # (A redirect of a mirrored request carries the mirror's META_VIA and is mirrored again.)
-        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or request.meta.get(META_VIA, VIA) != VIA:
+        # A request that already stands for a portal URL (a web archive's) is not the mirror's. A redirect
+        # of a mirrored request carries the old META_ORIGINAL but a portal URL (the Location, read back as
+        # the portal's): it is mirrored again, or it would leave for the real portal.
+        via = request.meta.get(META_VIA)
+        if not mirror or request.url.startswith(mirror.rstrip("/") + "/") or (via is not None and via != VIA):
             return None
         # The original request already passed the offsite and robots.txt checks
         # under its portal URL; the rewritten one must not be judged again.

@@ -6,6 +6,9 @@ by ``schedules.toml`` and then by ``ARCHIVE_SCHEDULE_<SITE>`` in the environment
   weekdays by name (``0 3 * * mon-fri``);
 - ``off``: crawled only by hand.
 
+A retired portal (``status = "retired"``) is scheduled ``RETIRED_SCHEDULE`` (monthly) by
+default, and its scheduled run is a web-archive backfill (crawler/service.py), not a live crawl.
+
 Each run starts up to a tenth of its period late (at most 10 minutes), at random,
 so sites on the same schedule do not all start at once.
 """
@@ -130,13 +133,33 @@ def resolve_schedules(
     return resolved
 
 
-def spider_schedules() -> dict[str, str]:
-    """Every site and the ``schedule`` its spider class declares (loading spiders starts no reactor)."""
-    from scrapy.spiderloader import SpiderLoader
+#: a retired portal's default schedule: a web-archive backfill once a month (the 1st, 04:00 Vietnam
+#: time): the portal answers no more, and the archives add captures slowly
+RETIRED_SCHEDULE = "0 4 1 * *"
+
+
+def spider_classes() -> dict[str, type]:
+    """Every site's spider class, by name, through Scrapy's spider loader (loading starts no reactor)."""
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    loader = SpiderLoader.from_settings(get_project_settings())
-    return {name: str(getattr(loader.load(name), "schedule", "off")) for name in sorted(loader.list())}
+    loader = get_spider_loader(get_project_settings())  # SPIDER_LOADER_CLASS: the registry's sites too
+    return {name: loader.load(name) for name in sorted(loader.list())}
+
+
+def is_retired(spider_class: type) -> bool:
+    return getattr(spider_class, "status", "active") == "retired"
+
+
+def retired_sites() -> list[str]:
+    """The sites whose portal went dark (``status = "retired"``): their news comes from web archives."""
+    return [name for name, cls in spider_classes().items() if is_retired(cls)]
+
+
+def spider_schedules() -> dict[str, str]:
+    """Every site and the ``schedule`` its spider class declares; a retired portal's is ``RETIRED_SCHEDULE``."""
+    return {name: RETIRED_SCHEDULE if is_retired(cls) else str(getattr(cls, "schedule", "off"))
+            for name, cls in spider_classes().items()}
 
 
 def site_schedules(file: Path | None = DEFAULT_SCHEDULES_FILE) -> dict[str, Schedule | None]:

@@ -25,23 +25,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import Engine
 
 from archive import health
-from archive.db import PROJECT_ROOT, session_factory
-from crawler import runs
+from archive.db import PROJECT_ROOT, schema_locked, session_factory
+from crawler import lease, runs
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import (
     DEFAULT_SCHEDULES_FILE,
     VN_TZ,
     Schedule,
     fmt_duration,
 )
+from crawler.scrapyd import NodeUnreachable, ScrapydDispatcher, ScrapydNode
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,12 @@ class ServiceConfig:
     stagger: float = 60
     log_dir: Path = DEFAULT_LOG_DIR
     schedules_file: Path | None = DEFAULT_SCHEDULES_FILE
+    #: Scrapyd nodes (http://host:6800) to dispatch crawls to instead of local processes
+    scrapyd: tuple[str, ...] = ()
+    #: the project name the nodes know this project by (docs/scale-out.md)
+    scrapyd_project: str = "portal_archive"
+    #: NAME=VALUE spider arguments given to every crawl (``-a``; ``source=wayback`` for a backfill)
+    spider_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,15 +93,57 @@ class CrawlResult:
         return self.status in ("finished", "skipped")
 
 
+class CrawlProcess(Protocol):
+    """Where a crawl runs: a local ``scrapy crawl`` process, or a Scrapyd job (crawler/scrapyd.py)."""
+
+    #: the crawl's log as its run row links it (a file path, or a Scrapyd log URL)
+    label: str
+
+    def poll(self) -> int | None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+    def last_line(self) -> str: ...
+    def outcome(self, returncode: int) -> tuple[str, str]: ...
+    def discard_log(self) -> None: ...
+
+
+class LocalProcess:
+    """A ``scrapy crawl`` child of the service, logging to its own file."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.process, self.log_path, self.label = process, log_path, str(log_path)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def terminate(self) -> None:
+        _signal(self.process.pid, signal.SIGTERM, group=False)  # Scrapy closes the spider cleanly
+
+    def kill(self) -> None:
+        _signal(self.process.pid, signal.SIGKILL, group=True)  # what it started (a browser) goes too
+
+    def last_line(self) -> str:
+        return _last_line(self.log_path)
+
+    def outcome(self, returncode: int) -> tuple[str, str]:
+        return "failed", f"crawl process exited with code {returncode} without finishing its run"
+
+    def discard_log(self) -> None:
+        self.log_path.unlink(missing_ok=True)
+
+
 @dataclass
 class LiveCrawl:
     site: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    process: CrawlProcess
     started_at: datetime
     started: float = field(default_factory=time.monotonic)
     #: why the runner stopped it: "timed_out" or "interrupted" (None while it runs on its own)
     stop_reason: str | None = None
+
+    @property
+    def log_path(self) -> str:
+        return self.process.label
 
 
 class CrawlRunner:
@@ -105,19 +156,24 @@ class CrawlRunner:
         self._live: dict[str, LiveCrawl] = {}
         self._changed = threading.Condition()
         self._closed = False
+        nodes = [ScrapydNode(url.rstrip("/"), config.scrapyd_project) for url in config.scrapyd]
+        self.dispatcher = ScrapydDispatcher(nodes, self.sessions) if nodes else None
 
     def live(self) -> list[LiveCrawl]:
         with self._changed:
             return list(self._live.values())
 
-    def run(self, site: str, *, extra: Iterable[str] = ()) -> CrawlResult:
+    def run(self, site: str, *, extra: Iterable[str] = (), spider_args: Iterable[str] = ()) -> CrawlResult:
         """Crawl one site now, in its own process, and wait for it."""
         if refusal := self._refusal(site) or self._running_elsewhere(site):
             return CrawlResult(site, "skipped", refusal)
         with self._changed:
             if refusal := self._refusal(site):
                 return CrawlResult(site, "skipped", refusal)
-            crawl = self._start(site, list(extra))
+            try:
+                crawl = self._start(site, list(extra), list(spider_args))
+            except NodeUnreachable as exc:
+                return CrawlResult(site, "skipped", str(exc))
             self._live[site] = crawl
         logger.info("%s: crawl started (log %s)", site, crawl.log_path)
         try:
@@ -133,8 +189,13 @@ class CrawlRunner:
                 return "the service is stopping"
             return "already running" if site in self._live else None
 
-    def _start(self, site: str, extra: list[str]) -> LiveCrawl:
+    def _start(self, site: str, extra: list[str], spider_args: list[str]) -> LiveCrawl:
         started_at = datetime.now(UTC)
+        if self.dispatcher is not None:
+            args = {"mirror": self.config.mirror} if self.config.mirror else {}
+            args |= dict(argument.split("=", 1) for argument in (*self.config.spider_args, *spider_args))
+            job = self.dispatcher.start(site, [*self.config.settings, *extra], args)
+            return LiveCrawl(site, job, started_at)
         token = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         log_path = self.config.log_dir / site / f"{site}-{token}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,13 +206,15 @@ class CrawlRunner:
             argv += ["-s", setting]
         if self.config.mirror:
             argv += ["-a", f"mirror={self.config.mirror}"]
+        for argument in (*self.config.spider_args, *spider_args):
+            argv += ["-a", argument]
         with open(log_path, "ab") as log:
             # Its own session: a Ctrl-C in the terminal reaches the service, which decides when crawls stop.
             process = subprocess.Popen(
                 argv, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return LiveCrawl(site, process, log_path, started_at)
+        return LiveCrawl(site, LocalProcess(process, log_path), started_at)
 
     def _wait(self, crawl: LiveCrawl) -> int:
         """Wait for the process; past its time limit or when asked, SIGTERM it, then SIGKILL it."""
@@ -164,44 +227,59 @@ class CrawlRunner:
                                fmt_duration(self.config.time_limit))
                 crawl.stop_reason = "timed_out"
             if crawl.stop_reason and asked_at is None:
-                _signal(crawl.process.pid, signal.SIGTERM, group=False)  # Scrapy closes the spider cleanly
+                crawl.process.terminate()
                 asked_at = now
             elif asked_at is not None and not killed and now - asked_at >= self.config.kill_after:
                 logger.warning("%s: crawl did not stop within %s; killing it", crawl.site,
                                fmt_duration(self.config.kill_after))
-                _signal(crawl.process.pid, signal.SIGKILL, group=True)
+                crawl.process.kill()
                 killed = True
-            time.sleep(0.2)
-        if asked_at is not None:
-            _signal(crawl.process.pid, signal.SIGKILL, group=True)  # what it started (a browser) goes too
+            time.sleep(0.2 if self.dispatcher is None else 1.0)
+        if asked_at is not None and self.dispatcher is None:
+            crawl.process.kill()  # what it started (a browser) goes too
         return returncode
 
     def _settle(self, crawl: LiveCrawl, returncode: int) -> CrawlResult:
         """Read the run the process opened, end it if the process could not, and name its log after it."""
         with self.sessions.begin() as session:
-            run = health.run_by_log_path(session, str(crawl.log_path))
+            run = health.run_by_log_path(session, crawl.log_path)
+            if run is None and returncode == EX_TEMPFAIL and crawl.stop_reason is None:
+                return self._refused(crawl)
             status, reason = self._outcome(crawl, returncode)
             if run is None:
                 run = health.record_unopened_run(session, crawl.site, status=status, reason=reason,
-                                                 log_path=str(crawl.log_path), started_at=crawl.started_at)
+                                                 log_path=crawl.log_path, started_at=crawl.started_at)
             elif run.status == "running" or (status == "timed_out" and run.status == "interrupted"):
                 health.settle_run(session, run, status, reason)
-            run.log_path = _rename_log(crawl.log_path, f"{crawl.site}-{run.id}.log")
+            if isinstance(crawl.process, LocalProcess):
+                run.log_path = _rename_log(crawl.process.log_path, f"{crawl.site}-{run.id}.log")
             summary = health.RunSummary.of(run)
         logger.info("%s: %s", crawl.site, describe(summary))
         return CrawlResult(crawl.site, summary.status, summary.finish_reason or "", summary, returncode)
+
+    def _refused(self, crawl: LiveCrawl) -> CrawlResult:
+        """Another process holds the site's lease: not a failure of the site, so no run is
+        recorded (its health stays as it was); the crawl's one line says who holds it."""
+        reason = crawl.process.last_line() or "another process holds the site's crawl lease"
+        crawl.process.discard_log()
+        return CrawlResult(crawl.site, "skipped", reason, returncode=EX_TEMPFAIL)
 
     def _outcome(self, crawl: LiveCrawl, returncode: int) -> tuple[str, str]:
         if crawl.stop_reason == "timed_out":
             return "timed_out", f"time limit {fmt_duration(self.config.time_limit)}; stopped by the service"
         if crawl.stop_reason == "interrupted":
             return "interrupted", "service stopping; crawl stopped"
-        return "failed", f"crawl process exited with code {returncode} without finishing its run"
+        return crawl.process.outcome(returncode)
 
     def _running_elsewhere(self, site: str) -> str | None:
-        """Why not to start ``site``: a live crawl of it in another process (by hand, or an older service)."""
+        """Why not to start ``site``: a live crawl of it in another process (by hand, another
+        service, a Scrapyd node). Only a hint that saves starting a process: the crawl's own
+        lease (crawler/lease.py) is what guarantees one crawl per site."""
         with self.sessions.begin() as session:
             runs.settle_dead_runs(session, site)
+            lease.settle_expired_runs(session.connection(), site)
+            if holder := lease.current_holder(session.connection(), site):
+                return holder.line()
             for run in health.open_runs(session, site):
                 if runs.process_alive(runs.run_process(run)):
                     return f"run {run.id} of {site} is still running in another process"
@@ -211,6 +289,7 @@ class CrawlRunner:
         """Runs left 'running' by a crawl process that is gone (killed with the machine, or by SIGKILL)."""
         with self.sessions.begin() as session:
             runs.settle_dead_runs(session)
+            lease.settle_expired_runs(session.connection())
 
     def close(self) -> None:
         """Start no more crawls."""
@@ -240,6 +319,14 @@ def describe(run: health.RunSummary) -> str:
     return (f"run {run.id} {run.status}{why} in {took}: {run.new_articles} new articles, "
             f"{run.new_versions} new versions, {run.errors} errors, {run.fallbacks} fallbacks "
             f"(log {run.log_path})")
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def _rename_log(path: Path, name: str) -> str:
@@ -286,14 +373,18 @@ class CrawlService:
     """Every scheduled site on its schedule; see the module docstring."""
 
     def __init__(
-        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine
+        self, config: ServiceConfig, schedules: Mapping[str, Schedule | None], engine: Engine,
+        retired: Iterable[str] = (),
     ) -> None:
         self.config = config
         self.schedules = dict(schedules)
+        #: sites whose portal went dark: their scheduled run reads the web archive
+        self.retired = frozenset(retired)
         self.engine = engine
         self.runner = CrawlRunner(config, engine)
+        self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)
         self.scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=runs.JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
             executors={"default": ThreadPoolExecutor(max_workers=config.concurrency)},
             # One run of a site at a time; runs missed while busy or down collapse into one.
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
@@ -305,8 +396,13 @@ class CrawlService:
         self._hurry = threading.Event()
         self._open = False
 
+    def spider_args(self, site: str) -> tuple[str, ...]:
+        """A retired portal can only fail live: its runs are backfills from the web archive
+        (docs/web-archives.md). With a mirror (the demo, tests) the mirror stands for the portal."""
+        return ("source=wayback",) if site in self.retired and not self.config.mirror else ()
+
     def run_site(self, site: str) -> CrawlResult:
-        result = self.runner.run(site)
+        result = self.runner.run(site, spider_args=self.spider_args(site))
         if result.status == "skipped":
             logger.warning("%s: not started: %s", site, result.reason)
         return result
@@ -318,6 +414,10 @@ class CrawlService:
         if self._open:
             return
         _ACTIVE, self._open = self, True
+        # Several services may share one archive and start at once: the job table is created
+        # under the schema lock, not by APScheduler's check-then-create.
+        with schema_locked(self.engine) as connection:
+            self.jobstore.jobs_t.create(connection, checkfirst=True)
         self.scheduler.start(paused=True)
         self.runner.settle_dead_runs()
         self._sync_jobs()
@@ -346,7 +446,10 @@ class CrawlService:
             logger.info("%s: scheduled %s", site, schedule.spec)
         for job in existing.values():
             logger.info("%s: no longer a scheduled site; removed", job.id)
-            job.remove()
+            try:
+                job.remove()
+            except JobLookupError:  # another service on this archive removed it first
+                pass
 
     def advance(self, sites: Iterable[str]) -> None:
         """The sites were just crawled: their next run is the next one on their schedule."""

@@ -5,6 +5,8 @@ environment through archive.db or from ``-s``/``-a`` on the command line."""
 BOT_NAME = "portal-archive"
 
 SPIDER_MODULES = ["spiders"]
+# Every registered portal (crawler/registry/portals.toml) besides the spiders of SPIDER_MODULES.
+SPIDER_LOADER_CLASS = "crawler.registry.RegistrySpiderLoader"
 NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "crawler.commands"
 
@@ -22,7 +24,10 @@ RETRY_TIMES = 3
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 COOKIES_ENABLED = True
+# No remote control of a running crawl: the telnet console and Scrapy 2.13+'s HTTP server that runs any
+# Python code sent with its token (scrapy.extensions.remote_control; the token sits in a file under $HOME).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Web-archive backfill (crawler/wayback.py): linked files asked of the archive, answers back under the
@@ -64,6 +69,7 @@ ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_DOWNLOAD_IMAGES = False
 ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
+ARCHIVE_LEASE_TTL = 120  # seconds; a dead crawl's site is free this long after its last renewal
 ARCHIVE_GONE_MIN_CHECKS = 3
 ARCHIVE_GONE_MIN_HOURS = 7 * 24
 # Backfill from a Wayback-compatible web archive (-a source=wayback; docs/web-archives.md). Defaults: the

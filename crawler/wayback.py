@@ -156,6 +156,8 @@ class WaybackMiddleware:
             return
         with archive_handle(self.crawler).sessions() as session:
             run.ledger = capture_ledger(session, spider.name)
+        if self.crawler.stats:  # health judges a retired portal by these runs (archive/health.py)
+            self.crawler.stats.set_value(runstats.SOURCE, runstats.WAYBACK)
         # The archive's own slot; a DOWNLOAD_SLOTS entry named "wayback" wins.
         assert self.crawler.engine is not None
         self.crawler.engine.downloader.per_slot_settings.setdefault(
@@ -211,6 +213,10 @@ class WaybackMiddleware:
             _stat(self.crawler, "cdx_skipped", page.skipped)
         _stat(self.crawler, "cdx_pages")
         _stat(self.crawler, "captures_listed", len(page.captures))
+        # A site whose identity the registry does not prove learns it from its captured URLs
+        # (crawler/identity.py) before any capture is chosen by it.
+        if (learn := getattr(self.crawler.spider, "learn_from_captures", None)) is not None:
+            learn([capture.original for capture in page.captures], response.url)
         for capture in page.captures:
             if (request := self._capture_request(run, capture)) is not None:
                 yield request

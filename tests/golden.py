@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from scrapy.http import HtmlResponse, Request
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import SpiderLoaderProtocol, get_spider_loader
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
@@ -69,18 +69,36 @@ def cases(kinds: tuple[str, ...] = ("article",)) -> Iterator[Case]:
                            route.get("type", "text/html; charset=utf-8"), route["kind"])
 
 
-_loader: SpiderLoader | None = None
+_loader: SpiderLoaderProtocol | None = None
 
 
 def spider_for(name: str) -> Any:
     global _loader
-    _loader = _loader or SpiderLoader.from_settings(get_project_settings())
+    _loader = _loader or get_spider_loader(get_project_settings())
     spidercls = _loader.load(name)
     return spidercls.from_crawler(get_crawler(spidercls))
 
 
+def learn_from_home(spider: Any, case: Case) -> None:
+    """A spider whose identity the registry does not prove learns it, as in a crawl, from its home
+    page (``https://<host>/``) in the same fixture directory (crawler/identity.py)."""
+    if not getattr(spider, "unproven_identity", lambda: [])():
+        return
+    site_dir = next(p for p in case.file.parents if (p / "manifest.json").exists())
+    routes = json.loads((site_dir / "manifest.json").read_text(encoding="utf-8"))["routes"]
+    home = next((k for k, r in routes.items() if r.get("spider") == spider.name and k.endswith("/")
+                 and k.count("/") == 1), None)
+    if home is None:
+        return
+    url = f"https://{home}"
+    response = HtmlResponse(url, body=(site_dir / routes[home]["file"]).read_bytes(), encoding="utf-8",
+                            request=Request(url))
+    list(spider.learn_identity(response))
+
+
 def parse(case: Case) -> dict[str, Any]:
     spider = spider_for(case.spider)
+    learn_from_home(spider, case)
     body = case.file.read_bytes()
     for token, value in TOKENS.items():
         body = body.replace(token, value)

@@ -12,7 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from archive.db import ArchiveDatabaseError
+from sqlalchemy.exc import DBAPIError
+
+from archive.db import ArchiveDatabaseError, database_url, describe_failure
+from crawler.cli.arguments import Parser, UsageError
 
 COMMAND_MODULES = (
     "crawler.cli.crawl",
@@ -20,11 +23,13 @@ COMMAND_MODULES = (
     "crawler.cli.query",
     "crawler.cli.health",
     "crawler.cli.warc",
+    "crawler.cli.backfill",
+    "crawler.cli.discover",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal-archive", description="Archive of Vietnamese government portals")
+    parser = Parser(prog="portal-archive", description="Archive of Vietnamese government portals")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
@@ -37,8 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ArchiveDatabaseError as exc:
+    except (ArchiveDatabaseError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # failed mid-command: a corrupted page, the server gone
+        print(f"error: {describe_failure(exc, database_url())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,11 +15,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from archive.db import PROJECT_ROOT, current_revision, demo_database_url, ensure_schema, make_engine, mask, upgrade
+from archive.db import (
+    PROJECT_ROOT,
+    current_revision,
+    demo_database_url,
+    ensure_schema,
+    make_engine,
+    mask,
+    refuse_unknown_revision,
+    upgrade,
+)
+from crawler.cli.arguments import check_log_dir, check_mirror
 from crawler.cli.schedule import (
     add_crawl_options,
     add_service_options,
@@ -28,6 +38,7 @@ from crawler.cli.schedule import (
     print_results,
     service_config,
 )
+from crawler.lease import EX_TEMPFAIL
 from crawler.schedules import ScheduleError, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
@@ -44,7 +55,9 @@ def spider_names() -> list[str]:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     engine = make_engine()
-    ensure_schema(engine, create=True) if current_revision(engine) is None else upgrade(engine)
+    current = current_revision(engine)
+    refuse_unknown_revision(engine, current)
+    ensure_schema(engine, create=True) if current is None else upgrade(engine)
     print(f"archive {mask(engine.url)} is at schema revision {current_revision(engine)}")
     return 0
 
@@ -59,11 +72,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown site(s) {', '.join(unknown)}; `scrapy list` shows the sites", file=sys.stderr)
         return 2
+    check_mirror(args.mirror)
+    check_log_dir(args.log_dir)
     results = crawl_now(sites, CrawlRunner(service_config(args), open_archive()))
-    return 0 if all(r.ok for r in results) else 1
+    if not all(r.ok for r in results):
+        return 1
+    # A site another process is crawling was not crawled: try again later (EX_TEMPFAIL).
+    return EX_TEMPFAIL if any(r.status == "skipped" for r in results) else 0
 
 
-def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
+def crawl_now(sites: Iterable[str], runner: CrawlRunner,
+              spider_args: Callable[[str], Iterable[str]] = lambda site: ()) -> list[CrawlResult]:
     """Crawl the sites now, ``concurrency`` at a time: a live display on a terminal, one line
     per site otherwise. Ctrl-C or SIGTERM stops the crawls (recorded as interrupted) and re-raises."""
     sites = list(sites)
@@ -71,7 +90,7 @@ def crawl_now(sites: Iterable[str], runner: CrawlRunner) -> list[CrawlResult]:
     extra = _PROGRESS_SETTINGS if live_display else ()
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     pool = ThreadPoolExecutor(max_workers=runner.config.concurrency)
-    futures = {site: pool.submit(runner.run, site, extra=extra) for site in sites}
+    futures = {site: pool.submit(runner.run, site, extra=extra, spider_args=tuple(spider_args(site))) for site in sites}
     try:
         if live_display:
             _show_progress(futures, runner)
@@ -154,7 +173,7 @@ def _outcome_text(result: CrawlResult) -> str:
     return f"[{colour}]{escape(text)}[/]"
 
 
-def _log_counts(path: Path) -> tuple[int, int] | None:
+def _log_counts(path: Path | str) -> tuple[int, int] | None:
     try:
         with open(path, "rb") as log:
             log.seek(max(0, log.seek(0, 2) - 16384))
@@ -180,7 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     service.open()
     try:
-        results = crawl_now(MAIN_JOB_SITES, service.runner)
+        # A retired portal of the main job is read from the web archive, as its scheduled runs are.
+        results = crawl_now(MAIN_JOB_SITES, service.runner, service.spider_args)
         service.advance(r.site for r in results if r.status != "skipped")
         print("crawl service running: every site on its schedule (`portal-archive status`); Ctrl-C stops it",
               flush=True)

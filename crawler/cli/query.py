@@ -36,12 +36,10 @@ from archive.queries import (
     version_text,
 )
 from archive.search import SearchFilters, SearchHit, SearchQueryError, rebuild_index, search
+from crawler.cli import arguments
+from crawler.cli.arguments import UsageError
 
 _BOLD, _MARK, _DIM, _RESET = "\x1b[1m", "\x1b[1;33m", "\x1b[2m", "\x1b[0m"
-
-
-class UsageError(Exception):
-    """A wrong argument: printed as one line, exit code 2."""
 
 
 def _use_color(args: argparse.Namespace, stream: TextIO) -> bool:
@@ -201,9 +199,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
         article_id = _one_article(session, args.article)
         latest = latest_version(session, article_id)
         old, new = _versions_to_compare(args.versions, latest)
-        if old < 1:
+        if max(old, new) > latest:
+            raise UsageError(
+                f"article {article_id} has versions 1 to {latest}; there is no version {max(old, new)}"
+            )
+        if old < 1 and latest == 1:
             print(f"article {article_id} has only one version")
             return 0
+        if old < 1:
+            raise UsageError(f"version 1 is the first of article {article_id}: nothing before it to compare; "
+                             f"give two versions, like `diff {article_id} 1 2`")
         diff = diff_versions(version_text(session, article_id, old), version_text(session, article_id, new))
         sys.stdout.write(f"article {article_id} · " + render_diff(diff, _use_color(args, sys.stdout)))
         return 0
@@ -228,6 +233,8 @@ def _versions_to_compare(given: list[int], latest: int) -> tuple[int, int]:
 def cmd_export(args: argparse.Namespace) -> int:
     engine = _reader()
     try:
+        with Session(engine) as session:
+            site_ids(session, [args.site] if args.site else ())  # an unknown site is named, not an empty export
         with engine.connect() as connection:
             rows = export_rows(connection, args.site)
             _write_csv(rows) if args.format == "csv" else _write_jsonl(rows)
@@ -267,7 +274,10 @@ def cmd_browse(args: argparse.Namespace) -> int:
               "(scripts/bootstrap installs it)", file=sys.stderr)
         return 2
 
-    return serve(host=args.host, port=args.port, open_browser=args.open)
+    try:
+        return serve(host=args.host, port=args.port, open_browser=args.open)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------- wiring
@@ -315,7 +325,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--province", help="only sites of this province (before or after the 2025 merger)")
     p.add_argument("--since", type=_since, help="published on or after YYYY[-MM[-DD]] (Vietnam time)")
     p.add_argument("--until", type=_until, help="published on or before YYYY[-MM[-DD]] (that day included)")
-    p.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    p.add_argument("--limit", type=arguments.limit, default=20, help="at most this many results (default 20)")
     p.add_argument("--json", action="store_true", help="JSON for other tools")
     p.set_defaults(func=_guarded(cmd_search))
 
@@ -326,7 +336,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("diff", parents=[color], help="word-level diff of two versions of an article")
     p.add_argument("article", metavar="ARTICLE")
-    p.add_argument("versions", nargs="*", type=int, metavar="V", help="V1 V2 (default: the two latest)")
+    p.add_argument("versions", nargs="*", type=arguments.version_number, metavar="V",
+                   help="V1 V2 (default: the two latest)")
     p.set_defaults(func=_guarded(cmd_diff))
 
     p = sub.add_parser("export", help="current versions of every article, streamed (JSON lines or CSV)")
@@ -334,9 +345,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.set_defaults(func=_guarded(cmd_export))
 
-    p = sub.add_parser("browse", help="open the SQLite archive in Datasette (views, search, canned queries)")
+    p = sub.add_parser(
+        "browse",
+        help="the reader's pages (articles, versions and diffs, portal timelines, search) on one port; "
+        "on SQLite also Datasette under /datasette/",
+    )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--port", type=arguments.port, default=8001)
     p.add_argument("--open", action="store_true", help="open a browser")
     p.set_defaults(func=_guarded(cmd_browse))
 

@@ -13,27 +13,37 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from archive.db import ensure_schema, make_engine, session_factory
+from archive.db import ensure_schema, make_engine, reader_engine
 from archive.health import SiteStatus, site_statuses
+from crawler.cli import arguments
 from crawler.runs import next_run_times
-from crawler.schedules import DEFAULT_SCHEDULES_FILE, ScheduleError, fmt_duration, parse_duration, site_schedules
+from crawler.schedules import (
+    DEFAULT_SCHEDULES_FILE,
+    ScheduleError,
+    fmt_duration,
+    parse_duration,
+    retired_sites,
+    site_schedules,
+)
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlService, ServiceConfig
 
 
 def duration(text: str) -> float:
     try:
-        return parse_duration(text)
+        return arguments.bounded_seconds(parse_duration(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
     defaults = ServiceConfig()
-    parser.add_argument("--mirror", help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
+    parser.add_argument("--mirror", type=arguments.mirror_url,
+                        help="crawl a local copy of the portals (http://127.0.0.1:PORT)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for every crawl (repeatable)")
-    parser.add_argument("--concurrency", type=int, default=defaults.concurrency,
+    parser.add_argument("--concurrency", type=arguments.concurrency, default=defaults.concurrency,
                         help=f"crawls at the same time (default {defaults.concurrency})")
     parser.add_argument("--time-limit", type=duration, default=defaults.time_limit, metavar="DURATION",
                         help=f"stop a crawl running longer (default {fmt_duration(defaults.time_limit)})")
@@ -42,6 +52,11 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
                              f"(default {fmt_duration(defaults.kill_after)})")
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR,
                         help="one log file per run under DIR/<site>/ (default data/logs)")
+    parser.add_argument("--scrapyd", action="append", default=[], metavar="URL",
+                        help="run each crawl as a job on the least busy of these Scrapyd nodes "
+                             "(http://host:6800, repeatable) instead of a local process: docs/scale-out.md")
+    parser.add_argument("--scrapyd-project", default=defaults.scrapyd_project, metavar="NAME",
+                        help=f"the project name in the nodes' scrapyd.conf (default {defaults.scrapyd_project})")
 
 
 def add_service_options(parser: argparse.ArgumentParser) -> None:
@@ -68,19 +83,30 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         stagger=getattr(args, "stagger", defaults.stagger),
         log_dir=args.log_dir,
         schedules_file=getattr(args, "schedules", defaults.schedules_file),
+        scrapyd=tuple(args.scrapyd),
+        scrapyd_project=args.scrapyd_project,
     )
 
 
 def open_archive() -> Engine:
+    """The archive, for writing (its schema built if it is new)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter on every connection
     engine = make_engine()
     ensure_schema(engine)
     return engine
 
 
+def open_reader() -> Engine:
+    """The archive, for reading only: works on a read-only archive."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return reader_engine()
+
+
 def build_service(args: argparse.Namespace) -> CrawlService:
     config = service_config(args)
-    return CrawlService(config, site_schedules(config.schedules_file), open_archive())
+    arguments.check_mirror(config.mirror)
+    arguments.check_log_dir(config.log_dir)
+    return CrawlService(config, site_schedules(config.schedules_file), open_archive(), retired=retired_sites())
 
 
 def print_results(results: list[CrawlResult]) -> None:
@@ -113,9 +139,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     except ScheduleError as exc:
         print(f"warning: {exc}", file=sys.stderr)
         schedules = {}
-    engine = open_archive()
-    with session_factory(engine).begin() as session:
-        statuses = site_statuses(session, schedules, next_run_times(session))
+    engine = open_reader()
+    try:
+        with Session(engine) as session:
+            statuses = site_statuses(session, schedules, next_run_times(session))
+    finally:
+        engine.dispose()
     if args.json:
         rows = [{**s.as_json(), "schedule": schedules.get(s.site)} for s in statuses]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -39,6 +39,11 @@ def export_warc(args: argparse.Namespace) -> int:
                 print(f"error: the archive holds no site {args.site!r}", file=sys.stderr)
                 return 2
             count = _write(session, args.out, args.site)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     print(f"{count} pages written to {args.out}", file=sys.stderr)

@@ -97,8 +97,9 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def check_arguments(cls, *, source: str = "live", since: str | None = None, until: str | None = None,
-                        mirror: str | None = None, **_: Any) -> object:
+                        mirror: str | None = None, wayback: str | None = None, **_: Any) -> object:
         """Refuse bad ``-a`` arguments before the crawl starts (crawler/commands/crawl.py)."""
+        from crawler.middlewares import mirror_problem
         from crawler.wayback_cdx import cdx_day
 
         if source not in SOURCES:
@@ -106,7 +107,15 @@ class PortalSpider(scrapy.Spider):
         if source == "wayback" and mirror:
             raise ValueError("-a mirror and -a source=wayback do not go together: point the backfill at "
                              "another archive with -a wayback=<pywb collection URL> instead")
-        cdx_day(since), cdx_day(until)
+        if mirror and (problem := mirror_problem(mirror)):
+            raise ValueError(f"-a {problem}")
+        if wayback and (problem := mirror_problem(wayback, "wayback")):
+            raise ValueError(f"-a {problem}")
+        for name, value in (("since", since), ("until", until)):
+            try:
+                cdx_day(value)
+            except ValueError as exc:
+                raise ValueError(f"-a {name}={value}: {exc}") from None
         return None
 
     @classmethod
@@ -122,6 +131,12 @@ class PortalSpider(scrapy.Spider):
             status=cls.status,
             successor_url=cls.successor_url,
             successor_name=cls.successor_name,
+            domain=getattr(cls, "domain", None),
+            hosts=tuple(h for h in (getattr(cls, "host", None), *getattr(cls, "hosts", ()),
+                                    *getattr(cls, "virtual_hosts", ())) if h),
+            identity={p: [getattr(cls, p, None), getattr(cls, "facts", {}).get(p)]
+                      for p in getattr(cls, "identity_params", ())} or None,
+            schedule=cls.schedule,
         )
 
     def start_page_urls(self) -> list[str]:

@@ -27,7 +27,8 @@ URL forms, and its source key says which:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -38,10 +39,17 @@ from scrapy.http import Response, TextResponse
 from archive.dates import parse_vn_datetime
 from crawler.extract import Body, element_text, extract_body, first_with_text, iter_links, text_of, title_of, to_element
 from crawler.families.base import BodyReading, PortalSpider
+from crawler.identity import LearnsIdentity
 
 _ASSET_PUBLISHER = ("-", "asset_publisher")
 _CHI_TIET = ("tin-tuc", "chi-tiet")  # [E] Đồng Tháp's 2025–26 news page
 _PAGER_PARAM = re.compile(r"_cur=\d+")
+_LANGUAGE = re.compile(r"[a-z]{2}(?:_[A-Z]{2})?")  # Liferay's language prefix: /vi/, /en_US/
+# [E] Đồng Tháp districts: /web/<site>/chi-tiet-bai-viet/-/asset_publisher/<instance>/content/id/<n>?plidlayout=…
+_CONTENT_ID = re.compile(r"/-/asset_publisher/[^/]+/content/id/(\d+)/?$")
+#: source-key namespaces of the two forms whose number is not known to be the articleId of ``?<id>``
+CHI_TIET = "chi-tiet/"
+CONTENT_ID = "content-id/"
 
 
 def canonical_article_url(url: str) -> str:
@@ -63,7 +71,15 @@ def canonical_article_url(url: str) -> str:
 
 
 def _web_prefix(segments: list[str]) -> list[str]:
-    return segments[:2] if len(segments) > 3 and segments[0] == "web" else []
+    start = 1 if segments and _LANGUAGE.fullmatch(segments[0]) else 0
+    web = segments[start:]
+    return segments[: start + 2] if len(web) > 3 and web[0] == "web" else segments[:start]
+
+
+def _site_segments(path: str) -> list[str]:
+    """The path's segments without a leading language (``/vi/web/<site>/…`` [E] is ``/web/<site>/…``)."""
+    segments = [s for s in path.split("/") if s]
+    return segments[1:] if len(segments) > 1 and _LANGUAGE.fullmatch(segments[0]) else segments
 
 
 def article_id(url: str) -> str | None:
@@ -92,35 +108,61 @@ def is_chi_tiet_url(url: str) -> bool:
     return chi_tiet_id(url) is not None
 
 
+def content_id(url: str) -> str | None:
+    """The number of the ``…/-/asset_publisher/<instance>/content/id/<n>`` form, else None."""
+    found = _CONTENT_ID.search(urlsplit(url).path)
+    return found[1] if found else None
+
+
+def article_ref(url: str) -> str | None:
+    """The article's reference within its Liferay site: ``<articleId>`` (``?<id>`` form),
+    ``chi-tiet/<n>`` or ``content-id/<n>`` (see the module docstring); None for any other page."""
+    if (news := chi_tiet_id(url)) is not None:
+        return CHI_TIET + news
+    if "/-/asset_publisher/" not in urlsplit(url).path:
+        return None
+    if (number := content_id(url)) is not None:
+        return CONTENT_ID + number
+    return article_id(url)
+
+
 def is_liferay_article_url(url: str) -> bool:
-    """An article page in either form: asset_publisher with an id, or the chi-tiet news page."""
-    if is_chi_tiet_url(url):
-        return True
-    return "/-/asset_publisher/" in urlsplit(url).path and article_id(url) is not None
+    """An article page in any form: asset_publisher with an id, content/id, or the chi-tiet news page."""
+    return article_ref(url) is not None
 
 
 def liferay_site(url: str) -> str | None:
-    segments = [s for s in urlsplit(url).path.split("/") if s]
-    return segments[1] if len(segments) > 1 and segments[0] == "web" else None
+    """The ``<site>`` of ``[/<lang>]/web/<site>/…``; None for a virtual host's own path."""
+    segments = _site_segments(urlsplit(url).path)
+    return segments[1].lower() if len(segments) > 1 and segments[0] == "web" else None
 
 
-def article_source_key(url: str, default_site: str) -> str | None:
-    """``<host>/<site>/<articleId>`` or ``<host>/<site>/chi-tiet/<id>`` (see the module docstring);
-    a path without ``/web/<site>`` belongs to ``default_site``, the host's own site."""
-    host, site = urlsplit(url).hostname, liferay_site(url) or default_site
-    if (news := chi_tiet_id(url)) is not None:
-        return f"{host}/{site}/chi-tiet/{news}"
-    found = article_id(url)
-    return None if found is None else f"{host}/{site}/{found}"
+def bare_host(url: str) -> str:
+    """The host without ``www.``: ``www.quangngai.gov.vn`` and ``quangngai.gov.vn`` serve one site [E]."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
-class LiferaySpider(PortalSpider):
-    """A Liferay portal: a subclass sets ``host``, ``liferay_site`` and ``listing_paths``."""
+def article_source_key(url: str, default_site: str, host: str | None = None) -> str | None:
+    """``<host>/<site>/<ref>`` (see :func:`article_ref`); a path without ``/web/<site>`` belongs to
+    ``default_site``, the host's own site. ``host`` is the site's own host (default: the URL's,
+    without ``www.``), so one article has one key whichever host served it."""
+    ref = article_ref(url)
+    site = liferay_site(url) or default_site
+    return None if ref is None else f"{host or bare_host(url)}/{site}/{ref}"
+
+
+class LiferaySpider(LearnsIdentity, PortalSpider):
+    """A Liferay site: a subclass sets ``host``, ``liferay_site`` and ``listing_paths``; ``domain``
+    (default ``host``) is the Liferay instance whose every host may serve the site's pages under
+    ``/web/<liferay_site>/``, ``virtual_hosts`` the hosts serving it without that prefix."""
 
     family = "liferay"
+    identity_params = ("liferay_site",)
     scheme: ClassVar[str] = "https"
     host: ClassVar[str]
-    liferay_site: ClassVar[str]
+    domain: ClassVar[str | None] = None
+    virtual_hosts: ClassVar[tuple[str, ...]] = ()  # besides ``host``
+    liferay_site: ClassVar[str | None]
     #: listing pages, relative to /web/<liferay_site>
     listing_paths: ClassVar[tuple[str, ...]] = ("/tin-tuc-su-kien",)
 
@@ -135,10 +177,19 @@ class LiferaySpider(PortalSpider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.allowed_domains = [self.host]
+        # The site's own hosts, not the whole instance: a redirect to the province host is the
+        # portal moving to its successor (crawler/removal.py), and the backfill asks the web
+        # archive for these hosts' captures only.
+        self.allowed_domains = [self.host, *self.virtual_hosts]
 
     def start_page_urls(self) -> list[str]:
         return [f"{self.scheme}://{self.host}/web/{self.liferay_site}{path}" for path in self.listing_paths]
+
+    def identity_from_urls(self, urls: Iterable[str]) -> dict[str, object] | None:
+        """The ``<site>`` most ``/web/<site>/`` URLs on the site's own hosts carry."""
+        own = (self.host, *self.virtual_hosts)
+        sites = Counter(site for url in urls if bare_host(url) in own and (site := liferay_site(url)) is not None)
+        return {"liferay_site": sites.most_common(1)[0][0]} if sites else None
 
     # -- listing ---------------------------------------------------------------------
 
@@ -154,16 +205,27 @@ class LiferaySpider(PortalSpider):
                 yield self.listing_request(url)
 
     def is_article_url(self, url: str) -> bool:
-        return urlsplit(url).hostname == self.host and is_liferay_article_url(url)
+        return self.source_key(url) is not None
 
-    def is_site_article_url(self, url: str) -> bool:
-        # source_key alone takes any page with a bare numeric query (?123) for an article.
-        return self.is_article_url(url)
+    def owns(self, url: str) -> bool:
+        """A page of THIS site: ``/web/<liferay_site>/`` on any host of the instance, or a path
+        without ``/web/`` on one of the site's own hosts (``www.`` or not)."""
+        host, domain = bare_host(url), self.domain or self.host
+        if not (host == domain or host.endswith("." + domain)):
+            return False
+        site = liferay_site(url)
+        if site is not None:
+            return site == (self.liferay_site or "").lower()
+        return host in (self.host, *self.virtual_hosts)
 
     # -- article ---------------------------------------------------------------------
 
     def source_key(self, url: str) -> str | None:
-        return article_source_key(url, self.liferay_site)
+        """``<host>/<liferay_site>/<ref>`` when ``url`` is an article of THIS site, else None. The
+        host in the key is the site's own, whatever host served the page."""
+        if self.liferay_site is None or not self.owns(url):  # unknown until learned
+            return None
+        return article_source_key(url, self.liferay_site, self.host)
 
     def read_body(self, response: TextResponse) -> BodyReading:
         found = first_with_text(response, self.BODY)

@@ -88,7 +88,8 @@ class Qni2025Family(_Base):
         """A page of this platform on this site: a listing or an article under a news section."""
         parts = urlsplit(url)
         segments = [s for s in parts.path.split("/") if s]
-        return parts.hostname == self.host and bool(segments) and segments[0] in self.qni2025_sections
+        host = (parts.hostname or "").removeprefix("www.")  # one site with or without www. [E]
+        return host == self.host and bool(segments) and segments[0] in self.qni2025_sections
 
     def is_qni2025_article(self, url: str) -> bool:
         path = urlsplit(url).path
@@ -108,7 +109,7 @@ class Qni2025Family(_Base):
         if slug is None or not self.is_qni2025_url(url):
             return None
         section = parts.path.strip("/").split("/", 1)[0]
-        return f"{parts.hostname}/{section}/{slug}"
+        return f"{self.host}/{section}/{slug}"
 
     # The hooks below are cooperative: on a page of the other family they hand over to it.
 

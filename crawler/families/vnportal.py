@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -48,6 +49,7 @@ from archive.dates import parse_vn_datetime
 from archive.normalise import normalise_line
 from crawler.extract import Body, element_text, extract_body, iter_links, safe_urljoin, text_of, title_of, to_element
 from crawler.families.base import NO_BODY, BodyReading, PortalSpider
+from crawler.identity import LearnsIdentity, is_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ _PAGES = ("default.aspx", "mdefault.aspx")
 _FRIENDLY = re.compile(
     r"^/(?P<sname>[^/]+)/(?P<sid>\d+)/\d+/\d+/(?P<id>\d+)(?:/[^/]*)*\.aspx$", re.IGNORECASE
 )
+#: the key namespace of "chỉ đạo điều hành" items (``p_steering=<n>``)
+STEERING = "steering/"
 _POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
 
 
@@ -77,10 +81,36 @@ def article_ids(url: str) -> ArticleIds | None:
         return None
     # ASP.NET reads query names case-insensitively; links spell them either way.
     params = {k.lower(): v.strip() for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-    if not params.get("id", "").isdigit():
-        return None
-    sid = params.get("sid", "")
-    return ArticleIds(params.get("sname") or None, sid if sid.isdigit() else None, params["id"])
+    raw_sid = params.get("sid", "")
+    sname, sid = params.get("sname") or None, raw_sid if raw_sid.isdigit() else None
+    if params.get("id", "").isdigit():
+        return ArticleIds(sname, sid, params["id"])
+    # [E] a "chỉ đạo điều hành" item: Default.aspx?p_steering=<n>&pageid=…&sname=ubnd-stg, no id and
+    # no sid. Its number is not known to share the articles' id space, so it keys apart.
+    if params.get("p_steering", "").isdigit():
+        return ArticleIds(sname, sid, f"{STEERING}{params['p_steering']}")
+    return None
+
+
+def on_domain(url: str, domain: str) -> bool:
+    """A URL on ``domain`` or any host under it (the engine serves every sub-site on all of them)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == domain or host.endswith("." + domain)
+
+
+def subsite_of(url: str) -> tuple[str, int] | None:
+    """``(sname, sid)`` of any vnPortal link that names its sub-site (an article, a category, the
+    home page, a ``/SiteFolders/<sname>/<sid>/`` file), None for any other."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) > 3 and segments[0].lower() == "sitefolders" and segments[2].isdigit():
+        return segments[1].lower(), int(segments[2])
+    if len(segments) > 2 and segments[1].isdigit() and segments[-1].lower().endswith(".aspx"):
+        return segments[0].lower(), int(segments[1])
+    params = {k.lower(): v.strip() for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    if params.get("sname") and params.get("sid", "").isdigit():
+        return params["sname"].lower(), int(params["sid"])
+    return None
 
 
 def postback_of(href: str) -> tuple[str, str] | None:
@@ -98,16 +128,19 @@ class Listing:
     catname: str
 
 
-class VnPortalSpider(PortalSpider):
+class VnPortalSpider(LearnsIdentity, PortalSpider):
     """A vnPortal sub-site: a subclass sets ``host``, ``sname``, ``sid`` and ``listings``;
-    ``domain`` is the registrable domain whose every host may serve the sub-site's articles."""
+    ``domain`` is the registrable domain whose every host may serve the sub-site's articles.
+    A ``sid`` left out (None) or marked ``[I]`` is learned from the home page (crawler/identity.py)."""
 
     family = "vnportal"
+    identity_params = ("sname", "sid")
     scheme: ClassVar[str] = "https"
     domain: ClassVar[str]
     host: ClassVar[str]
+    hosts: ClassVar[tuple[str, ...]] = ()  # the site's other hosts
     sname: ClassVar[str]
-    sid: ClassVar[int]
+    sid: ClassVar[int | None]
     listings: ClassVar[tuple[Listing, ...]]
     #: VNPT's file store, shared by every vnPortal: images and attached files [E].
     STORAGE_HOSTS: ClassVar[tuple[str, ...]] = ("storage-vnportal.vnpt.vn",)
@@ -135,6 +168,22 @@ class VnPortalSpider(PortalSpider):
             for listing in self.listings
         ]
 
+    def identity_from_urls(self, urls: Iterable[str]) -> dict[str, object] | None:
+        """The (sname, sid) most links on the site's own hosts carry: a sub-site's pages link their
+        own menu, categories and articles. With an ``[E]`` sname, only its pairs count. The
+        province host, which serves every sub-site, counts only for a site that lists it."""
+        own = {h.removeprefix("www.") for h in (self.host, *self.hosts)}
+        pairs = Counter(
+            pair for url in urls
+            if (urlsplit(url).hostname or "").removeprefix("www.") in own and (pair := subsite_of(url)) is not None
+        )
+        if is_evidence(self.facts.get("sname")):
+            pairs = Counter({pair: n for pair, n in pairs.items() if pair[0] == self.sname.lower()})
+        if not pairs:
+            return None
+        (sname, sid), _ = pairs.most_common(1)[0]
+        return {"sname": sname, "sid": sid}
+
     # -- listing ---------------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -142,20 +191,18 @@ class VnPortalSpider(PortalSpider):
         if not links:  # an unseen listing template: any article-shaped link will do
             links = list(iter_links(response, "a::attr(href)", response.url))
         # The image and the title of an item link the same URL; yield it once.
-        for url in dict.fromkeys(u for u in links if self.is_article_url(u)):
-            yield self.article_request(url)
+        for url in dict.fromkeys(links):
+            if self.is_article_url(url):
+                yield self.article_request(url)
+            elif article_ids(url) is not None and on_domain(url, self.domain):
+                # Another sub-site's article (the province lists its agencies' news): it belongs to
+                # the site whose sid it carries, crawled as that site, never filed under this one.
+                self.count("other_site_links")
         if (next_page := self._next_page(response)) is not None:
             yield next_page
 
     def is_article_url(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        on_portal = host == self.domain or host.endswith("." + self.domain)
-        return on_portal and self.source_key(url) is not None
-
-    def is_site_article_url(self, url: str) -> bool:
-        # Every sub-site shares the domain: a web archive lists them all, a listing only its own.
-        key = self.source_key(url) if self.is_article_url(url) else None
-        return key is not None and key.split("/", 1)[0] == str(self.sid)
+        return self.source_key(url) is not None
 
     def _next_page(self, response: Response) -> scrapy.Request | None:
         """The postback for the page after this one, if the pager offers it."""
@@ -197,13 +244,18 @@ class VnPortalSpider(PortalSpider):
     # -- article ---------------------------------------------------------------------
 
     def source_key(self, url: str) -> str | None:
+        """``<sid>/<articleId>`` when ``url`` is an article of THIS sub-site, on any host of the
+        domain; None for any other URL, another sub-site's article included: an article belongs
+        to the sub-site whose sid it carries, whichever host served it [E: a Cù Lao Dung article
+        on the province host, a Sở NN&PTNT article on sotuphap.]."""
         ids = article_ids(url)
-        if ids is None:
+        if ids is None or self.sid is None or not on_domain(url, self.domain):  # no sid: unknown until learned
             return None
-        sid = ids.sid
-        if sid is None and (ids.sname or "").lower() == self.sname.lower():
-            sid = str(self.sid)  # a link without sid names its sub-site by sname alone
-        return f"{sid}/{ids.article_id}" if sid else None
+        if ids.sid is not None:
+            return f"{ids.sid}/{ids.article_id}" if ids.sid == str(self.sid) else None
+        # A link without sid names its sub-site by sname alone.
+        own = (ids.sname or "").lower() == self.sname.lower()
+        return f"{self.sid}/{ids.article_id}" if own else None
 
     def read_body(self, response: TextResponse) -> BodyReading:
         found = response.css(self.BODY)

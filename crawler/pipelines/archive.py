@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import runstats
 from archive.capture import ArticleCapture
 from archive.db import ensure_schema
-from archive.store import Outcome, ensure_site, finish_run, start_run, store_capture
+from archive.store import Outcome, ensure_site, finish_run, record_learned_identity, start_run, store_capture
 from crawler.config import archive_config
 from crawler.handle import archive_handle
+from crawler.lease import attach_run
 from crawler.runs import this_process
 
 logger = logging.getLogger(__name__)
@@ -48,14 +49,20 @@ class ArchivePipeline:
         spider = self.crawler.spider
         assert spider is not None
         with self.sessions.begin() as session:
-            site_id = ensure_site(session, spider.site_info()).id if hasattr(spider, "site_info") else None
+            site = ensure_site(session, spider.site_info()) if hasattr(spider, "site_info") else None
+            site_id = site.id if site is not None else None
             self.site_id = site_id
+            # An identity an earlier crawl learned is used from then on (crawler/identity.py).
+            if site is not None and site.identity_learned and hasattr(spider, "use_learned"):
+                spider.use_learned(site.identity_learned)
             run = start_run(session, spider.name, site_id)
             # The crawl service finds this row by the log file it gave the process, and tells a
             # dead crawl from a live one by its pid, to settle runs a killed process left open.
             run.log_path = self.log_path
             run.stats = this_process()
             self.run_id = run.id
+            # The lease names the run, so a crawl that takes over an expired lease settles it.
+            attach_run(session.connection(), spider.name, run.id)
         self.stats.set_value(runstats.RUN_ID, self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 
@@ -88,6 +95,8 @@ class ArchivePipeline:
         elif status == "finished" and not runstats.answered_normally(status, stats):
             logger.warning("%s did not answer normally in this run (archive/runstats.py)", spider.name)
         with self.sessions.begin() as session:
+            if (learned := getattr(spider, "learned_identity", None)) and self.site_id is not None:
+                record_learned_identity(session, self.site_id, learned)
             finish_run(session, self.run_id, status=status, reason=reason[:runstats.REASON_LENGTH], counts=counts,
                        stats=_jsonable(stats))
 

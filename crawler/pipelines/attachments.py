@@ -45,7 +45,10 @@ class AttachmentPipeline:
 
     async def _fetch(self, ref: AttachmentRef | Image, kind: str = "attachment") -> None:
         assert self.crawler.engine and self.crawler.stats
-        request = Request(ref.url, meta={"download_maxsize": self.maxsize, "handle_httpstatus_all": True})
+        # No handle_httpstatus_all: it would stop RedirectMiddleware too, and a link to a download handler or an
+        # http→https redirect is a file like any other. Redirects and retries follow the rules pages follow
+        # (REDIRECT_MAX_TIMES, RETRY_TIMES); engine.download hands back any final status (no HttpError here).
+        request = Request(ref.url, meta={"download_maxsize": self.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as exc:

@@ -1,4 +1,5 @@
-"""``portal-archive browse``: Datasette on the fixture archive, asked through its JSON API."""
+"""``portal-archive browse`` on SQLite: Datasette under /datasette/ of the same port as the reader's pages,
+asked through its JSON API (the reader's pages themselves: tests/e2e/test_reader.py)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}/datasette"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -65,7 +66,7 @@ def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
-                    pytest.fail(f"datasette did not start: {process.communicate()[0][-3000:]}")
+                    pytest.fail(f"browse did not start: {process.communicate()[0][-3000:]}")
                 time.sleep(0.3)
         yield base, ids
     finally:
@@ -108,3 +109,16 @@ def test_views_and_canned_queries_are_served(datasette) -> None:  # type: ignore
     assert {"search", "history", "edited_late", "same_story", "gone", "crawl_health"} <= queries
     late = get(base, "/archive/edited_late.json", days="7", _shape="array")
     assert {row["article_id"] for row in late} == {ids["ct-danvan-2021"], ids["qni-digital-plan"]}  # type: ignore[index]
+
+
+def test_datasette_links_article_ids_and_sites_to_the_reader(datasette) -> None:  # type: ignore[no-untyped-def]
+    base, ids = datasette
+    article = ids["ct-danvan-2021"]
+    url = f"{base}/archive/version_history?article_id={article}"
+    with urllib.request.urlopen(url, timeout=30) as response:  # 127.0.0.1 only
+        page = response.read().decode()
+    assert f'<a href="/article/{article}">{article}</a>' in page
+    assert '<a href="/portal/soctrang_chauthanh">soctrang_chauthanh</a>' in page
+    # And back: the reader's article page is on the same port, outside /datasette/.
+    with urllib.request.urlopen(base.removesuffix("/datasette") + f"/article/{article}", timeout=30) as response:
+        assert f'href="/datasette/archive/version_history?article_id={article}"' in response.read().decode()

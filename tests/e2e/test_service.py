@@ -81,14 +81,6 @@ class Service:
             self.process.wait()
 
 
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
-
-
 def wait_for(condition: Callable[[], Any], timeout: float, context: Callable[[], str] = str,
              every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout

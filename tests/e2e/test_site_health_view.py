@@ -17,6 +17,7 @@ from archive.store import ensure_site, finish_run, start_run
 #: a run that fetched 12 pages, every one answered 200
 FETCHED = {runstats.RESPONSES: 12, runstats.STATUS_OK: 12}
 OK = {"status": "finished", "pages": 12, "new_versions": 5, "stats": FETCHED}
+BACKFILL = {**OK, "stats": {**FETCHED, runstats.SOURCE: runstats.WAYBACK}}
 #: site -> its runs, oldest first: (status, counts and stats)
 SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "never": [],
@@ -41,14 +42,26 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
                                        runstats.STATUS_PREFIX + "500": 2, runstats.STATUS_PREFIX + "503": 1}}],
     "error_pages": [{**OK, "stats": {**FETCHED, runstats.ERROR_PAGE: 3}}],
     "no_200": [{**OK, "stats": {runstats.RESPONSES: 12, runstats.STATUS_PREFIX + "304": 12}}],
+    # Retired portals: judged by their web-archive runs; a failed live run of one is expected.
+    "retired_never": [],
+    "retired_live_failed": [{**OK, "status": "failed", "pages": 0}],
+    "retired_backfilled": [BACKFILL, {**OK, "status": "failed", "pages": 0}],
+    "retired_backfill_failed": [BACKFILL, OK, {**BACKFILL, "status": "failed"}, {**OK, "status": "failed"}],
+    # A live run that answered normally (a mirror of the portal, or the portal back) counts.
+    "retired_live_ok": [{**OK, "status": "failed", "pages": 0}, OK],
+    # A second backfill that finds every capture recorded saw its articles: not "saw no articles".
+    "retired_resumed": [BACKFILL, {**BACKFILL, "new_versions": 0,
+                                   "stats": {**BACKFILL["stats"], runstats.ALREADY_RECORDED: 5}}],
 }
+RETIRED = {site for site in SCENARIOS if site.startswith("retired_")}
 
 
 def build(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions.begin() as session:
         for site, runs in SCENARIOS.items():
             info = SiteInfo(name=site, display_name=site.title(), province="Quảng Ngãi", level="district",
-                            family="liferay", home_url=f"https://{site}.example/")
+                            family="liferay", home_url=f"https://{site}.example/",
+                            status="retired" if site in RETIRED else "active")
             site_id = ensure_site(session, info).id
             for run in runs:
                 row = start_run(session, site, site_id)
@@ -70,14 +83,17 @@ def test_the_view_agrees_with_assess_for_every_rule(sessions) -> None:  # type: 
                 "no_pages": "failing", "no_articles": "failing", "interrupted": "warning", "errors": "warning",
                 "fallbacks": "warning", "one_fallback": "ok", "challenge": "warning", "truncated": "warning",
                 "dns": "warning", "not_due": "ok", "recovered": "ok", "share_edge": "ok",
-                "server_errors": "warning", "error_pages": "warning", "no_200": "ok"}
+                "server_errors": "warning", "error_pages": "warning", "no_200": "ok",
+                "retired_never": "unknown", "retired_live_failed": "unknown", "retired_backfilled": "ok",
+                "retired_backfill_failed": "failing", "retired_resumed": "ok", "retired_live_ok": "ok"}
     assert {site: row.state for site, row in view.items()} == expected
     assert view["server_errors"].reason == "over a fifth of requests failed (5xx, error pages, network)"
     # "Answered normally", the rule removal detection trusts: the view's column is runstats' verdict.
     verdicts = {site: None if run is None else int(run.answered_normally) for site, run in last.items()}
     assert {site: row.answered_normally for site, row in view.items()} == verdicts
     assert {site for site, ok in verdicts.items() if ok == 0} == {
-        "failed", "timed_out", "interrupted", "server_errors", "error_pages", "no_200"}
+        "failed", "timed_out", "interrupted", "server_errors", "error_pages", "no_200", "retired_backfill_failed"}
+    assert view["retired_live_failed"].reason == health.RETIRED_UNKNOWN == python["retired_live_failed"].reasons[0]
     assert view["fine"].reason is None
     assert view["no_articles"].reason == "saw no articles"
     assert view["never"].last_run_id is None and view["failed"].last_run_status == "failed"

@@ -18,7 +18,20 @@ from archive.db import PROJECT_ROOT
 from tests.e2e.crawling import Crawl, crawl, last_run, query
 from tests.e2e.test_wayback import SITE, backfill, versions
 from tests.fixtures.server import FixtureServer
-from tests.fixtures.wayback import EDITED, LIFERAY, NEW_WORDING, OLD_WORDING, REMOVED, RETITLED, T1, T2, T3, page
+from tests.fixtures.wayback import (
+    EDITED,
+    FILE,
+    LIFERAY,
+    NEW_WORDING,
+    OLD_WORDING,
+    REMOVED,
+    RETITLED,
+    T1,
+    T2,
+    T3,
+    WITH_FILE,
+    page,
+)
 from tests.fixtures.wayback.fake_ia import InternetArchiveDouble, Memento
 from tests.fixtures.wayback.recorded import ARCHIVED_429_BODY, ARCHIVED_429_ORIG
 
@@ -144,3 +157,20 @@ def test_an_unreachable_archive_fails_the_run(db_url: str) -> None:
 
 def _json(value: object) -> dict:
     return json.loads(value) if isinstance(value, str) else value  # type: ignore[return-value]
+
+
+def test_bad_captures_are_reported_never_stored_never_retried(db_url: str) -> None:
+    """A capture that is HTML where a file was expected, and a capture whose bytes are cut short."""
+    login = b"<!DOCTYPE html><html><body><form>Dang nhap</form></body></html>"
+    whole = page(REMOVED, 1)
+    mementos = [Memento(WITH_FILE, T2, page(WITH_FILE, 2)), Memento(FILE, T1, login),
+                Memento(REMOVED, T1, whole[: len(whole) * 6 // 10])]
+    with InternetArchiveDouble(mementos) as ia:
+        result = ia_backfill(db_url, ia)
+        assert ia.statuses(f"id_/{FILE}") == [302, 200] and ia.statuses(f"id_/{REMOVED}") == [200], ia.log
+    assert result.returncode == 0, result.log[-3000:]
+    assert "the server answered with an HTML page instead of the file" in result.log, result.log[-3000:]
+    assert query(db_url, "SELECT attachment_id FROM content_attachment WHERE url = :u", u=FILE) == [(None,)]
+    assert query(db_url, "SELECT count(*) FROM attachment") == [(0,)]
+    assert versions(db_url, REMOVED) == [] and "'archive/truncated': 1" in result.log, result.log[-3000:]
+    assert [r.first_seen for r in versions(db_url, WITH_FILE)] == [T2]

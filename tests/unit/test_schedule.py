@@ -201,3 +201,31 @@ def test_dead_runs_are_settled_and_live_ones_block_their_site(engine: Engine, tm
         status = {run.id: (run.status, run.finish_reason) for run in session.scalars(select(CrawlRun))}
     assert status[dead][0] == "interrupted" and "process gone" in str(status[dead][1])
     assert status[live] == ("running", None) and status[elsewhere] == ("running", None)
+
+
+def test_a_retired_portal_is_backfilled_monthly_from_the_archive() -> None:
+    from sqlalchemy import create_engine
+
+    from crawler.schedules import RETIRED_SCHEDULE, retired_sites
+    from crawler.service import CrawlResult, CrawlService, ServiceConfig
+
+    schedules = spider_schedules()
+    retired = retired_sites()
+    assert "quangngai_minhlong" in retired and "quangngai" not in retired
+    assert {schedules[site] for site in retired} == {RETIRED_SCHEDULE}
+    assert schedules["quangngai"] != RETIRED_SCHEDULE
+
+    class Runner:
+        calls: list[tuple[str, tuple[str, ...]]] = []
+
+        def run(self, site: str, *, extra=(), spider_args=()):  # type: ignore[no-untyped-def]
+            self.calls.append((site, tuple(spider_args)))
+            return CrawlResult(site, "finished", "finished")
+
+    for mirror, expected in ((None, ("source=wayback",)), ("http://127.0.0.1:1", ())):
+        service = CrawlService(ServiceConfig(mirror=mirror), {}, create_engine("sqlite://"), retired=retired)
+        service.runner = Runner()  # type: ignore[assignment]
+        service.run_site("quangngai_minhlong")
+        service.run_site("quangngai")
+        assert Runner.calls[-2:] == [("quangngai_minhlong", expected), ("quangngai", ())]
+        assert service.spider_args("quangngai_minhlong") == expected  # the main job (`run`) asks the same

@@ -245,3 +245,26 @@ def test_an_archive_etag_is_never_sent_to_the_portal(sessions) -> None:
         article = session.scalars(select(Article)).one()
         assert (article.etag, article.last_modified) == (None, None)
         assert session.scalars(select(Snapshot)).one().capture_url.startswith("http://archive/")
+
+
+def snapshots(sessions) -> list[tuple[datetime, str | None]]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return [(s.fetched_at, s.source) for s in session.scalars(select(Snapshot).order_by(Snapshot.id))]
+
+
+def test_a_backfilled_versions_snapshot_is_its_earliest_capture(sessions) -> None:
+    """The capture that first showed a version is its evidence (a WARC export then dates it right),
+    whatever order a backfill fetched the captures in."""
+    day = timedelta(days=1)
+    store(sessions, wayback(capture("A", at=T0)))
+    assert store(sessions, wayback(capture("A", at=T0 - 30 * day))).outcome is Outcome.UNCHANGED
+    assert history(sessions) == [(1, "A", T0 - 30 * day, T0)]
+    assert snapshots(sessions) == [(T0 - 30 * day, "wayback")]  # the later capture's raw page is not kept
+
+
+def test_a_live_versions_snapshot_stays_the_live_page(sessions) -> None:
+    day = timedelta(days=1)
+    store(sessions, capture("A", at=T0))
+    store(sessions, wayback(capture("A", at=T0 - 30 * day)))
+    assert history(sessions) == [(1, "A", T0 - 30 * day, T0)]
+    assert snapshots(sessions) == [(T0, "live")]
