@@ -135,4 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR,
                         help="one log file per run under DIR/<site>/ (default data/logs)")
     # One site at a time (one archive request at a time); no mirror: the archive is the source.
-    parser.set_defaults(func=cmd_backfill, mirror=None, concurrency=1, kill_after=ServiceConfig().kill_after)
+    # Backfills run here, not on Scrapyd: one at a time is the point.
+    defaults = ServiceConfig()
+    parser.set_defaults(func=cmd_backfill, mirror=None, concurrency=1, kill_after=defaults.kill_after, scrapyd=[],
+                        scrapyd_project=defaults.scrapyd_project)

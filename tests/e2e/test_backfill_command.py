@@ -23,28 +23,38 @@ def run_backfill(db_url: str, ia: InternetArchiveDouble, tmp_path: Path, *args: 
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=400)
 
 
-def test_backfill_rescues_every_retired_portal_and_resumes(db_url: str, tmp_path: Path) -> None:
+def test_backfill_runs_site_after_site_says_why_and_resumes(db_url: str, tmp_path: Path) -> None:
     mementos = [Memento(EDITED, T1, page(EDITED, 1)), Memento(EDITED, T2, page(EDITED, 2)),
                 Memento(RETITLED, T3, page(RETITLED, 3))]
-    retired = retired_sites()
-    assert "quangngai_minhlong" in retired and len(retired) >= 2
-    with InternetArchiveDouble(mementos) as ia:
-        done = run_backfill(db_url, ia, tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
+    with InternetArchiveDouble(mementos, blocked=["soctrang.gov.vn"]) as ia:
+        done = run_backfill(db_url, ia, tmp_path, "quangngai_minhlong", "soctrang")
+        assert done.returncode == 1, done.stdout + done.stderr  # one of them failed
         summary = done.stdout.split("backfill summary:", 1)[1].splitlines()
         lines = {line.strip().split(":", 1)[0]: line.strip() for line in summary if line.strip()}
-        assert set(lines) == set(retired), done.stdout
+        assert set(lines) == {"quangngai_minhlong", "soctrang"}, done.stdout
         # EDITED's two captures have one content (counters differ): 3 fetched, 2 articles, 2 versions
         assert lines["quangngai_minhlong"] == ("quangngai_minhlong: finished: 3 captures listed, 3 fetched, "
                                                "2 new articles, 2 new versions, 0 failures"), done.stdout
+        assert lines["soctrang"].startswith("soctrang: failed (CDX listing of soctrang.gov.vn: HTTP 403, "
+                                            "Blocked Site Error"), done.stdout
         # One site after another: the runs never overlap.
         runs = query(db_url, "SELECT started_at, finished_at FROM crawl_run ORDER BY started_at")
-        assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:], strict=False)), runs
+        assert len(runs) == 2 and runs[0][1] <= runs[1][0], runs
 
         again = run_backfill(db_url, ia, tmp_path, "quangngai_minhlong", "--since", "2024-01-01")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "quangngai_minhlong: finished: 3 captures listed, 0 fetched, 0 new articles, 0 new versions" \
         in again.stdout, again.stdout
+
+
+def test_without_sites_every_retired_portal_is_backfilled() -> None:
+    from argparse import Namespace
+
+    from crawler.cli.backfill import _sites
+
+    retired = retired_sites()
+    assert "quangngai_minhlong" in retired and "quangngai" not in retired
+    assert _sites(Namespace(sites=[], retired=False)) == _sites(Namespace(sites=[], retired=True)) == retired
 
 
 def test_backfill_refuses_bad_arguments(db_url: str) -> None:
