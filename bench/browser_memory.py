@@ -1,5 +1,5 @@
 """Chromium's memory over a long crawl: one crawl renders N pages of the script-rendered fixture
-portal (tests/fixtures/sites/jsportal) through the browser, with the project's settings (one
+portal (tests/fixtures/sites/browser) through the browser, with the project's settings (one
 context, two pages at a time, images/fonts/media blocked), and samples the memory of every
 Chromium process every K pages.
 
@@ -32,7 +32,7 @@ from scrapy.utils.project import get_project_settings
 
 from tests.e2e.browser_spiders import JsPortalRenderedSpider
 from tests.fixtures.server import FixtureServer
-from tests.fixtures.sites.jsportal import build
+from tests.fixtures.sites.browser import build
 
 JSPORTAL = Path(build.__file__).parent
 HTML = "text/html; charset=utf-8"

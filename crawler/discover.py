@@ -158,13 +158,15 @@ def _judge_vnportal(entry: Entry, found: Discovery) -> Verdict:
     if sid is not None and sid in by_sid:
         seen_sname = by_sid[sid][0]
         if seen_sname and seen_sname != sname:
-            return Verdict(entry.name, "contradicted", f"sid {sid} is captured as {seen_sname}, the registry says {sname}")
+            return Verdict(entry.name, "contradicted",
+                           f"sid {sid} is captured as {seen_sname}, the registry says {sname}")
         return Verdict(entry.name, "confirmed",
                        f"{sname}/{sid}: {len(found.vnportal[by_sid[sid]].articles)} article URLs captured")
     if snames:
         other = sorted(snames)[0]
         if sid is not None:
-            return Verdict(entry.name, "contradicted", f"{sname} is captured with sid {other[1]}, the registry says {sid}")
+            return Verdict(entry.name, "contradicted",
+                           f"{sname} is captured with sid {other[1]}, the registry says {sid}")
         return Verdict(entry.name, "unknown", f"the registry has no sid; the captures show {sname}/{other[1]}")
     return Verdict(entry.name, "unknown", "no captured article URL names its sname or sid")
 
@@ -196,7 +198,8 @@ def as_text(found: Discovery, judged: list[Verdict]) -> Iterator[str]:
     if found.vnportal:
         yield "vnPortal sub-sites (sname/sid):"
         for (sname, sid), seen in sorted(found.vnportal.items(), key=lambda item: item[0][1]):
-            yield f"  {sname or '?'}/{sid}  {len(seen.articles)} article URLs  {_span(seen)}  on {', '.join(sorted(seen.hosts))}"
+            hosts = ", ".join(sorted(seen.hosts))
+            yield f"  {sname or '?'}/{sid}  {len(seen.articles)} article URLs  {_span(seen)}  on {hosts}"
     if found.liferay:
         yield "Liferay sites:"
         for site, seen in sorted(found.liferay.items()):

@@ -81,8 +81,8 @@ def article_ids(url: str) -> ArticleIds | None:
         return None
     # ASP.NET reads query names case-insensitively; links spell them either way.
     params = {k.lower(): v.strip() for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-    sid = params.get("sid", "")
-    sname, sid = params.get("sname") or None, sid if sid.isdigit() else None
+    raw_sid = params.get("sid", "")
+    sname, sid = params.get("sname") or None, raw_sid if raw_sid.isdigit() else None
     if params.get("id", "").isdigit():
         return ArticleIds(sname, sid, params["id"])
     # [E] a "chỉ đạo điều hành" item: Default.aspx?p_steering=<n>&pageid=…&sname=ubnd-stg, no id and

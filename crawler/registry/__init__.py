@@ -101,7 +101,8 @@ def _entry(name: str, table: Mapping[str, Any], groups: Mapping[str, Any]) -> En
         if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
             raise RegistryError(f"{where}: fact {key!r} must be [value, \"[E] source\"] or [value, \"[I] reason\"]")
         if not _MARK.match(value[1]):
-            raise RegistryError(f"{where}: fact {key!r} is marked {value[1]!r}, not \"[E] <source>\" or \"[I] <reason>\"")
+            raise RegistryError(
+                f"{where}: fact {key!r} is marked {value[1]!r}, not \"[E] <source>\" or \"[I] <reason>\"")
         facts[key], marks[key] = value[0], value[1]
     entry = Entry(name, facts, marks, {k: merged[k] for k in SETTINGS if k in merged and k != "group"})
     _check_entry(where, entry)
@@ -191,7 +192,8 @@ def _check_identities(entries: Mapping[str, Entry]) -> None:
     for entry in entries.values():
         for claim in identities(entry):
             if claim in owners:
-                raise RegistryError(f"registry: site {entry.name} claims the identity of site {owners[claim]} ({claim})")
+                raise RegistryError(
+                    f"registry: site {entry.name} claims the identity of site {owners[claim]} ({claim})")
             owners[claim] = entry.name
 
 

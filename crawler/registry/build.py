@@ -46,7 +46,7 @@ class RegistryGenericSpider(GenericSpider):
                                        article_pattern=article_pattern or cls.article_regex,
                                        site=site or cls.name, **kwargs)
 
-    site_info = classmethod(PortalSpider.site_info.__func__)  # type: ignore[assignment,attr-defined]
+    site_info = classmethod(PortalSpider.site_info.__func__)  # type: ignore[attr-defined,var-annotated]
 
     def source_key(self, url: str) -> str | None:
         """``<id>`` by the entry's ``id_pattern``, else the canonical URL without scheme and ``www.``;

@@ -24,7 +24,7 @@ SPIDER_MODULES = "spiders,tests.e2e.browser_spiders"
 
 
 class JsPortal(Qni2025Spider):
-    """tests/fixtures/sites/jsportal: one category of the post-merger Quảng Ngãi platform."""
+    """tests/fixtures/sites/browser: one category of the post-merger Quảng Ngãi platform."""
 
     display_name = "Fixture: script-rendered Quảng Ngãi category"
     province = "Quảng Ngãi"

@@ -15,7 +15,7 @@ from tests.e2e.crawling import crawl, last_run, query, scalar
 from tests.fixtures.server import FixtureServer
 from tests.golden import cases, parse
 
-SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "baodongthap"
+SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "newspaper"
 RECORDS = {r["name"]: r for r in json.loads((SITE / "articles.json").read_text(encoding="utf-8"))["articles"]}
 SPIDER = "baodongthap"
 CROSS_HOST = RECORDS["dto-seed"]  # served on baodongthap.vn and baodongthap.com.vn

@@ -1,6 +1,6 @@
 """Pages built by script, crawled through Debian's Chromium (crawler/chromium.py, docs/browser.md).
 
-End to end against tests/fixtures/sites/jsportal: the category page's list exists only after its
+End to end against tests/fixtures/sites/browser: the category page's list exists only after its
 script ran; a crawl through the browser must store the same articles (keys and content hashes) as
 the plain path through the server-rendered pages. Also: no browser installed, a page that never
 finishes loading, and the unit pieces (path, launch options, meta, blocking).
@@ -29,7 +29,7 @@ from spiders.soctrang import SocTrangSpider
 from tests.e2e.browser_spiders import SPIDER_MODULES, JsPortalBrowserSpider, JsPortalPlainSpider
 from tests.e2e.crawling import Crawl, crawl, last_run, query
 from tests.fixtures.server import FixtureServer
-from tests.fixtures.sites.jsportal import build
+from tests.fixtures.sites.browser import build
 
 JSPORTAL = Path(build.__file__).parent
 VNPORTAL = JSPORTAL.parent / "vnportal"

@@ -14,7 +14,7 @@ from tests.e2e.crawling import crawl, last_run, query
 from tests.fixtures.server import FixtureServer
 from tests.golden import cases, parse
 
-DONGTHAP = Path(__file__).parents[1] / "fixtures" / "sites" / "dongthap"
+DONGTHAP = Path(__file__).parents[1] / "fixtures" / "sites" / "liferay_dongthap"
 DATA = json.loads((DONGTHAP / "articles.json").read_text(encoding="utf-8"))
 ARTICLES = {a["name"]: a for a in DATA["articles"]}
 SPIDERS = ("dongthap", "dongthap_sadec")

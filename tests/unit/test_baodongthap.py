@@ -1,5 +1,5 @@
 """Báo Đồng Tháp: URL eras and identity, the ĐTO lead mark, listings, and every fixture
-article page against its source data (tests/fixtures/sites/baodongthap)."""
+article page against its source data (tests/fixtures/sites/newspaper)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from archive.normalise import normalise_text
 from crawler.families.base import META_KIND, META_SOURCE_KEY
 from crawler.families.newspaper import ERA_2025, ERA_2026, article_key, choose_lead, era_of, has_dto_prefix
 from spiders.baodongthap import BaoDongThapSpider
-from tests.fixtures.sites.baodongthap import build
+from tests.fixtures.sites.newspaper import build
 from tests.golden import TOKENS
 from tests.shared import seed
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "sites" / "baodongthap"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "sites" / "newspaper"
 ROUTES: dict[str, dict[str, Any]] = json.loads((FIXTURE / "manifest.json").read_text(encoding="utf-8"))["routes"]
 RECORDS: list[dict[str, Any]] = json.loads((FIXTURE / "articles.json").read_text(encoding="utf-8"))["articles"]
 ARTICLES = {r["name"]: r for r in RECORDS}

@@ -144,7 +144,7 @@ def _fixture_articles(family: str) -> list[dict]:
     return json.loads((SITES / family / "articles.json").read_text(encoding="utf-8"))["articles"]
 
 
-@pytest.mark.parametrize("family", ["liferay", "dongthap"])
+@pytest.mark.parametrize("family", ["liferay", "liferay_dongthap"])
 def test_fixture_article_urls_are_canonical_and_keyed(family: str) -> None:
     for article in _fixture_articles(family):
         url = "https://" + article["key"]
@@ -162,12 +162,12 @@ def test_fixture_article_urls_are_canonical_and_keyed(family: str) -> None:
 )
 def test_listing_yields_canonical_article_requests_with_keys(spider_cls: type, page: int) -> None:
     spider = spider_cls()
-    articles = [a for a in _fixture_articles("dongthap") if a["spider"] == spider.name]
-    data = json.loads((SITES / "dongthap" / "articles.json").read_text(encoding="utf-8"))
+    articles = [a for a in _fixture_articles("liferay_dongthap") if a["spider"] == spider.name]
+    data = json.loads((SITES / "liferay_dongthap" / "articles.json").read_text(encoding="utf-8"))
     listing_key = data["listings"][spider.name][page - 1]
-    route = json.loads((SITES / "dongthap" / "manifest.json").read_text(encoding="utf-8"))["routes"][listing_key]
+    route = json.loads((SITES / "liferay_dongthap" / "manifest.json").read_text(encoding="utf-8"))["routes"][listing_key]
     url = "https://" + listing_key
-    response = HtmlResponse(url, body=(SITES / "dongthap" / route["file"]).read_bytes(), request=Request(url))
+    response = HtmlResponse(url, body=(SITES / "liferay_dongthap" / route["file"]).read_bytes(), request=Request(url))
     requests = list(spider.parse_listing(response))
     found = {r.url: r.meta[META_SOURCE_KEY] for r in requests if r.meta[META_KIND] == "article"}
     expected = {"https://" + a["key"] for a in articles if a["listing_page"] == listing_key}

@@ -18,7 +18,7 @@ from crawler.families.qni2025 import Qni2025Spider, slug_of, with_lead
 from spiders.quangngai import QuangNgaiSpider
 from tests.golden import TOKENS
 
-SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "quangngai2025"
+SITE = Path(__file__).parents[1] / "fixtures" / "sites" / "qni2025"
 DATA = json.loads((SITE / "articles.json").read_text(encoding="utf-8"))
 ROUTES = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))["routes"]
 ARTICLES = {a["name"]: a for a in DATA["articles"]}
