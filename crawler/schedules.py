@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -29,6 +30,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.db import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from crawler.families.base import PortalSpider
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_SCHEDULES_FILE = PROJECT_ROOT / "schedules.toml"
@@ -138,13 +142,14 @@ def resolve_schedules(
 RETIRED_SCHEDULE = "0 4 1 * *"
 
 
-def spider_classes() -> dict[str, type]:
+def spider_classes() -> dict[str, type[PortalSpider]]:
     """Every site's spider class, by name, through Scrapy's spider loader (loading starts no reactor)."""
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
     loader = get_spider_loader(get_project_settings())  # SPIDER_LOADER_CLASS: the registry's sites too
-    return {name: loader.load(name) for name in sorted(loader.list())}
+    # Every site spider is a PortalSpider (crawler/families/base.py), the generic one included.
+    return {name: cast("type[PortalSpider]", loader.load(name)) for name in sorted(loader.list())}
 
 
 def is_retired(spider_class: type) -> bool:
