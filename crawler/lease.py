@@ -1,7 +1,7 @@
 """The per-site crawl lease: one process crawls a site at a time, whoever started it.
 
 A crawl takes its site's lease before it fetches anything and gives it back when it ends.
-The lease is a row in ``crawl_lease`` (migration 0012) that its holder renews every
+The lease is a row in ``crawl_lease`` (migration 0010) that its holder renews every
 ``ttl / 4`` seconds; a holder that dies stops renewing, and its lease is free once it
 expires. On the holder's own machine a dead holder is noticed at once (its pid is gone),
 so a crawl killed there does not keep its site locked for a whole ``ttl``.

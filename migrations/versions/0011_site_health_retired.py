@@ -9,8 +9,8 @@ backfilled"), like a site never crawled. A backfill's captures already recorded 
 backfill that adds nothing is not "saw no articles". The rest is 0008's view;
 archive/health.py applies the same rules (tests/e2e/test_site_health_view.py).
 
-Revision ID: 0016
-Revises: 0012
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0012"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ sent; ``snapshot.replay`` keeps the archive's, and the capture URL the listing
 named when the archive answered it with another capture (docs/web-archives.md).
 Live snapshots leave it NULL.
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -21,8 +21,8 @@ merged article is live if either was (no article is marked gone because its key 
 seen at the earlier and last seen at the later time. The registry facts the re-homing needs are
 copied here (a migration never reads a file that later commits change).
 
-Revision ID: 0009
-Revises: 0016
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0016"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -101,7 +101,7 @@ def merge_keys(conn: sa.Connection) -> None:
                     continue
                 moves += _move(conn, article, _site_id(conn, sid), article.source_key)
     if moves:
-        logger.info("0009: %d articles re-keyed, merged or re-homed", moves)
+        logger.info("0012: %d articles re-keyed, merged or re-homed", moves)
 
 
 def _articles(conn: sa.Connection, site_id: int, like: str) -> list[sa.Row]:

@@ -1,4 +1,4 @@
-"""Migration 0009 on an archive the previous release made (schema 0016, its keys): duplicates
+"""Migration 0012 on an archive the previous release made (schema 0011, its keys): duplicates
 merged, misfiled articles re-homed with their versions, URLs and events; nothing lost, nothing
 marked gone. On SQLite and PostgreSQL (the ``engine`` fixture)."""
 
@@ -22,8 +22,8 @@ QNI = "web/portal-qni/xem-chi-tiet/-/asset_publisher/Content/tong-hop?12150284"
 
 
 def old_archive(engine, sessions) -> None:  # type: ignore[no-untyped-def]
-    """Schema 0016 and the keys the previous release gave."""
-    downgrade(engine, "0016")
+    """Schema 0011 and the keys the previous release gave."""
+    downgrade(engine, "0011")
     with engine.begin() as conn:
         for name, family in SITES.items():
             conn.execute(text(

@@ -5,8 +5,8 @@ its holder for the crawl it refuses, and it expires on the database's clock when
 holder on another machine (a Scrapyd node) dies without closing its connection.
 Why and how: crawler/lease.py, docs/scale-out.md.
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0010"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
