@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "archive.sqlite3"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+#: seconds a new connection waits to switch a SQLite file to WAL (the busy timeout's length)
+WAL_SWITCH_WAIT = 60
 
 
 class ArchiveDatabaseError(RuntimeError):
@@ -106,7 +110,7 @@ def _sqlite_writer(url: URL, echo: bool) -> Engine:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE below is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
@@ -117,6 +121,22 @@ def _sqlite_writer(url: URL, echo: bool) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting while another connection holds the file. Switching a new
+    file to WAL needs it alone, and SQLite answers "database is locked" at once instead of calling the
+    busy handler when several connections try together (N crawls on an empty archive did): retry,
+    bounded like the busy timeout. Once the file is in WAL mode the pragma takes no lock."""
+    deadline = time.monotonic() + WAL_SWITCH_WAIT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_reader(url: URL, echo: bool) -> Engine:
