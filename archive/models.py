@@ -246,7 +246,7 @@ class Version(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id"))
     number: Mapped[int] = mapped_column(Integer)
     content_id: Mapped[int] = mapped_column(ForeignKey("content.id"), index=True)
-    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshot.id"))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshot.id"), index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
     extraction: Mapped[str] = mapped_column(String(16), default="family")

@@ -114,10 +114,12 @@ def crawl(
     return result, len(server.requests)
 
 
-def expected_pages(portal: Portal) -> int:
+def expected_pages(portal: Portal, *, archive: bool = False) -> int:
     """robots.txt, every listing page, every article and file (on Liferay page 1 twice: the
-    pager's "Đầu" link)."""
-    return 1 + portal.listing_pages() + (portal.family == "liferay") + portal.n + portal.attachments()
+    pager's "Đầu" link); the archive's first crawl also fetches what it learns the site's
+    identity from (docs/registry.md), which the bare spider does not."""
+    pages = 1 + portal.listing_pages() + (portal.family == "liferay") + portal.n + portal.attachments()
+    return pages + (portal.identity_pages if archive else 0)
 
 
 def scalar(url: str, sql: str) -> Any:

@@ -46,6 +46,8 @@ class Portal(Protocol):
     n: int
     revision: int
     edit_share: float
+    #: pages the archive's first crawl fetches to learn the site's identity (registry [I] values)
+    identity_pages: int
 
     def install(self, server: FixtureServer) -> None: ...
     def listing_pages(self) -> int: ...
@@ -228,6 +230,7 @@ class LiferayPortal:
     """A Liferay district portal in the fixture markup (Minh Long's host), crawled by quangngai_minhlong."""
 
     family = "liferay"
+    identity_pages = 1  # the home page: the registry marks Minh Long's Liferay site name [I]
     spider = "quangngai_minhlong"
     spider_class = "spiders.quangngai.QuangNgaiMinhLongSpider"
 
@@ -318,6 +321,9 @@ class LiferayPortal:
             routes[key_for(b.route_key(site, b.listing_path(site, number)))] = ("listing", number)
         first = b.LISTING_PATH.format(site=site.site) + "?" + b.PAGE_QUERY.format(per_page=b.PER_PAGE, page=1)
         routes[key_for(b.route_key(site, first))] = ("listing", 1)
+        # The registry marks Minh Long's Liferay site name [I]: the spider learns it from the home
+        # page's /web/<site>/ links before it walks the listings, as on the fixture portal.
+        routes[key_for(f"{site.host}/")] = ("listing", 1)
         for serial in range(self.n):
             head = self.head(serial)
             routes[key_for(b.route_key(site, b.article_path(head)))] = ("article", serial)
@@ -369,6 +375,7 @@ class VnPortalPortal:
     soctrang_chauthanh. Listing pages after the first are ASP.NET postbacks, answered by viewstate."""
 
     family = "vnportal"
+    identity_pages = 0  # Châu Thành's sname/sid are [E] in the registry
     spider = "soctrang_chauthanh"
     spider_class = "spiders.soctrang.SocTrangChauThanhSpider"
 
