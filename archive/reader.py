@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from archive.capture import RawPage
 from archive.diff import ICT
 from archive.health import RunSummary, SiteStatus, site_statuses
 from archive.models import (
@@ -153,19 +154,6 @@ def shared_copies(session: Session, article_id: int) -> list[SharedCopy]:
     return list(seen.values()) if len(seen) > 1 else []
 
 
-@dataclass(frozen=True)
-class RawPage:
-    """A stored response, as received."""
-
-    url: str
-    fetched_at: datetime
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    source: str
-    capture_url: str | None
-
-
 def raw_page(session: Session, article_id: int, number: int) -> RawPage | None:
     """The page that produced version ``number`` of the article; None if none was kept."""
     snapshot = session.scalar(
@@ -176,13 +164,14 @@ def raw_page(session: Session, article_id: int, number: int) -> RawPage | None:
     if snapshot is None:
         return None
     return RawPage(
-        snapshot.url,
-        snapshot.fetched_at,
-        snapshot.status,
-        dict(snapshot.headers or {}),
-        snapshot_bytes(snapshot),
-        snapshot.source,
-        snapshot.capture_url,
+        url=snapshot.url,
+        status=snapshot.status,
+        headers=dict(snapshot.headers or {}),
+        body=snapshot_bytes(snapshot),
+        fetched_at=snapshot.fetched_at,
+        source=snapshot.source,
+        capture_url=snapshot.capture_url,
+        replay=snapshot.replay,
     )
 
 
