@@ -142,7 +142,7 @@ def resolve_schedules(
 RETIRED_SCHEDULE = "0 4 1 * *"
 
 
-def spider_classes() -> dict[str, type[PortalSpider]]:
+def loaded_spider_classes() -> dict[str, type[PortalSpider]]:
     """Every site's spider class, by name, through Scrapy's spider loader (loading starts no reactor)."""
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
@@ -158,13 +158,13 @@ def is_retired(spider_class: type) -> bool:
 
 def retired_sites() -> list[str]:
     """The sites whose portal went dark (``status = "retired"``): their news comes from web archives."""
-    return [name for name, cls in spider_classes().items() if is_retired(cls)]
+    return [name for name, cls in loaded_spider_classes().items() if is_retired(cls)]
 
 
 def spider_schedules() -> dict[str, str]:
     """Every site and the ``schedule`` its spider class declares; a retired portal's is ``RETIRED_SCHEDULE``."""
     return {name: RETIRED_SCHEDULE if is_retired(cls) else str(getattr(cls, "schedule", "off"))
-            for name, cls in spider_classes().items()}
+            for name, cls in loaded_spider_classes().items()}
 
 
 def site_schedules(file: Path | None = DEFAULT_SCHEDULES_FILE) -> dict[str, Schedule | None]:

@@ -25,7 +25,7 @@ from archive.models import CrawlRun
 from crawler.cli import arguments
 from crawler.cli.crawl import crawl_now
 from crawler.cli.schedule import duration, open_archive, service_config
-from crawler.schedules import retired_sites, spider_classes
+from crawler.schedules import loaded_spider_classes, retired_sites
 from crawler.service import DEFAULT_LOG_DIR, CrawlResult, CrawlRunner, ServiceConfig
 from crawler.wayback_cdx import cdx_day
 
@@ -97,7 +97,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def _sites(args: argparse.Namespace) -> list[str]:
     if args.sites and args.retired:
         raise ValueError("name SITEs or give --retired, not both")
-    known = spider_classes()
+    known = loaded_spider_classes()
     sites = list(dict.fromkeys(args.sites)) or retired_sites()
     unknown = sorted(set(sites) - set(known))
     if unknown:

@@ -41,7 +41,7 @@ from crawler.cli.schedule import (
     service_config,
 )
 from crawler.lease import EX_TEMPFAIL
-from crawler.schedules import ScheduleError, spider_classes, spider_schedules
+from crawler.schedules import ScheduleError, loaded_spider_classes, spider_schedules
 from crawler.service import CrawlResult, CrawlRunner, LiveCrawl
 
 MAIN_JOB_SITES = ("quangngai", "quangngai_minhlong")
@@ -63,7 +63,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     print(f"archive {mask(engine.url)} is at schema revision {current_revision(engine)}")
     # The site table carries the registry: every registered portal has its row, crawled or not yet.
     with session_factory(engine).begin() as session:
-        count = sync_sites(session, (cls.site_info() for cls in spider_classes().values()
+        count = sync_sites(session, (cls.site_info() for cls in loaded_spider_classes().values()
                                      if getattr(cls, "registry_entry", None) is not None))
     print(f"{count} registered sites in the site table")
     return 0

@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -50,3 +54,27 @@ def last_run(db_url: str, spider: str) -> dict[str, object]:
     )
     keys = ("status", "finish_reason", "new_articles", "new_versions", "unchanged", "duplicates", "fallbacks", "errors")
     return dict(zip(keys, rows[0], strict=True))
+
+
+@contextmanager
+def held_listings(portal: Any, site: str, timeout: float = 120) -> Iterator[threading.Event]:
+    """The site's listing pages answer only once the yielded gate is set (at the latest when the
+    block ends, or after ``timeout``): a crawl of the site stays in its crawl, holding its lease,
+    for as long as a test needs. ``portal`` is a running tests.fixtures.server.FixtureServer."""
+    gate = threading.Event()
+
+    def held(method: str, key: str, body: bytes, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        gate.wait(timeout)
+        route = portal.manifest_route(key)
+        assert route is not None
+        return 200, {"Content-Type": route.type}, route.file.read_bytes()
+
+    listings = portal.keys(kind="listing", spider=site)
+    for key in listings:
+        portal.route(key, held)
+    try:
+        yield gate
+    finally:
+        gate.set()
+        for key in listings:
+            portal.unroute(key)

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from archive.db import PROJECT_ROOT
 from crawler.lease import EX_TEMPFAIL
-from tests.e2e.crawling import FAST, query
+from tests.e2e.crawling import FAST, held_listings, query
 from tests.e2e.test_all_sites import stored_articles
 from tests.e2e.test_service import QN, Service, assert_no_overlap, ended, runs, wait_for
 from tests.fixtures.server import FixtureServer, all_site_dirs
@@ -64,28 +62,14 @@ def test_four_crawls_of_different_sites_on_an_empty_postgresql_all_succeed(porta
 
 def test_two_crawls_of_one_site_started_together_crawl_it_once(portals, db_url) -> None:
     site = "quangngai_minhlong"
-    gate = threading.Event()
-
-    def held(method: str, key: str, body: bytes, headers: Any) -> tuple[int, dict[str, str], bytes]:
-        gate.wait(120)  # the crawl holding the lease stays in its crawl until the other has ended
-        route = portals.manifest_route(key)
-        assert route is not None
-        return 200, {"Content-Type": route.type}, route.file.read_bytes()
-
-    listings = portals.keys(kind="listing", spider=site)
-    for key in listings:
-        portals.route(key, held)
-    try:
+    # The crawl holding the lease stays in its crawl until the other has ended.
+    with held_listings(portals, site) as gate:
         first, second = (start_crawl(site, portals.url, db_url) for _ in range(2))
         wait_for(lambda: first.poll() is not None or second.poll() is not None, 120)
         refused, holder = (first, second) if first.poll() is not None else (second, first)
         gate.set()
         refused_err = refused.communicate(timeout=60)[1]
         holder_err = holder.communicate(timeout=300)[1]
-    finally:
-        gate.set()
-        for key in listings:
-            portals.unroute(key)
     assert refused.returncode == EX_TEMPFAIL, refused_err[-3000:]
     # One line of its own beside Scrapy's start-up log lines, naming the holder; it opened no spider.
     lines = [line for line in refused_err.splitlines() if "is being crawled by" in line]

@@ -9,17 +9,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.exc import ProgrammingError
 
 from archive.db import PROJECT_ROOT
-from tests.e2e.crawling import FAST, query
+from tests.e2e.crawling import FAST, held_listings, query
 from tests.e2e.test_all_sites import stored_articles
 from tests.e2e.test_service import CLI, wait_for
 from tests.fixtures.server import FixtureServer, all_site_dirs
@@ -138,18 +136,7 @@ def test_the_service_dispatches_crawls_across_both_nodes(portals, archive, nodes
 def test_a_node_killed_mid_crawl_leaves_its_run_interrupted_and_the_site_crawlable(portals, archive,
                                                                                     nodes) -> None:
     site = "quangngai_minhlong"
-    gate = threading.Event()
-
-    def held(method: str, key: str, body: bytes, headers: Any) -> tuple[int, dict[str, str], bytes]:
-        gate.wait(120)
-        route = portals.manifest_route(key)
-        assert route is not None
-        return 200, {"Content-Type": route.type}, route.file.read_bytes()
-
-    listings = portals.keys(kind="listing", spider=site)
-    for key in listings:
-        portals.route(key, held)
-    try:
+    with held_listings(portals, site):
         argv = service("crawl", portals.url, nodes, site)
         first = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env(archive, {}), stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True)
@@ -158,10 +145,6 @@ def test_a_node_killed_mid_crawl_leaves_its_run_interrupted_and_the_site_crawlab
         victim = next(node for node in nodes if log_path.startswith(node.url))
         victim.die()
         out = first.communicate(timeout=120)[0]
-    finally:
-        gate.set()
-        for key in listings:
-            portals.unroute(key)
     assert first.returncode == 1, out  # the run did not finish
     status, reason = query(archive, "SELECT status, finish_reason FROM crawl_run")[0]
     assert status == "interrupted" and f"Scrapyd node {victim.url} gone" in reason, (reason, out)
