@@ -2,7 +2,11 @@
 as the site spider (listings, pager, articles, attached files) with the same settings, and
 does nothing with them: no extraction, no items, no pipelines, no incremental middlewares.
 
-    scrapy runspider bench/bare_spider.py -a mirror=URL -a start=PORTAL_URL -a family=liferay|vnportal
+    scrapy runspider bench/bare_spider.py -a mirror=URL -a start=PORTAL_URL -a family=liferay|vnportal [-a home=URL]
+
+With ``home``, it first fetches that page and only then the listings, as the site spider does in
+a first crawl when the registry marks an identity fact ``[I]`` (crawler/identity.py: the identity
+is learned from the home page before any listing): the same pages, in the same order.
 
 It keeps the mirror middleware, which the real crawl needs too to reach the local copy.
 """
@@ -28,12 +32,18 @@ class BareSpider(scrapy.Spider):
         "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.MirrorMiddleware": 950},
     }
 
-    def __init__(self, start: str, mirror: str, family: str = "liferay", **kwargs: Any) -> None:
+    def __init__(self, start: str, mirror: str, family: str = "liferay", home: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_url, self.family = start, family
+        self.start_url, self.family, self.home_url = start, family, home
         self.mirror = mirror.rstrip("/")  # read by crawler.middlewares.MirrorMiddleware
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.home_url:
+            yield scrapy.Request(self.home_url, callback=self.parse_home, dont_filter=True)
+        else:
+            yield scrapy.Request(self.start_url, callback=self.parse_listing)
+
+    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         yield scrapy.Request(self.start_url, callback=self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:

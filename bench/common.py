@@ -101,7 +101,9 @@ def crawl(
         argv = scrapy_argv(
             spider=None,
             mirror=server.url,
-            args={"start": portal.start_url(), "family": portal.family},
+            # the home page too when the site spider learns its identity there first: the same pages
+            args={"start": portal.start_url(), "family": portal.family,
+                  **({"home": portal.home_url()} if portal.identity_pages else {})},
             settings=settings,
         )
     else:
@@ -114,12 +116,11 @@ def crawl(
     return result, len(server.requests)
 
 
-def expected_pages(portal: Portal, *, archive: bool = False) -> int:
-    """robots.txt, every listing page, every article and file (on Liferay page 1 twice: the
-    pager's "Đầu" link); the archive's first crawl also fetches what it learns the site's
-    identity from (docs/registry.md), which the bare spider does not."""
-    pages = 1 + portal.listing_pages() + (portal.family == "liferay") + portal.n + portal.attachments()
-    return pages + (portal.identity_pages if archive else 0)
+def expected_pages(portal: Portal) -> int:
+    """robots.txt, what the archive's first crawl learns the site's identity from (docs/registry.md;
+    the bare spider fetches it too), every listing page, every article and file (on Liferay page 1
+    twice: the pager's "Đầu" link)."""
+    return 1 + portal.identity_pages + portal.listing_pages() + (portal.family == "liferay") + portal.n + portal.attachments()
 
 
 def scalar(url: str, sql: str) -> Any:

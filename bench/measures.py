@@ -131,7 +131,7 @@ def _throughput_run(
             raise RuntimeError(
                 f"{side}: {archived} articles archived, expected {portal.n}\n{result.log_tail}"
             )
-    expected = expected_pages(portal, archive=side != "bare")
+    expected = expected_pages(portal)
     if result.responses != expected:
         raise RuntimeError(f"{side}: {result.responses} pages fetched, expected {expected}")
     return result
@@ -326,7 +326,9 @@ def memory(b: Bench) -> Section:
     portal = LiferayPortal(b.size.memory_articles)
     with serve(portal) as server, b.database("sqlite") as url:
         result, _ = crawl(portal, server, url)
-    peak = max(result.peak_rss_bytes, result.maxrss_bytes)
+    # the crawl process and its archive writer (crawler/writer.py): both peaks added, or the
+    # largest sampled sum if that is more
+    peak = max(result.peak_rss_bytes, result.maxrss_bytes + result.children_maxrss_bytes)
     section = Section("memory", "5. Peak memory of one crawl")
     label = f"peak RSS of a {portal.n:,}-article crawl (SQLite)"
     applies = portal.n >= 10_000
@@ -340,10 +342,12 @@ def memory(b: Bench) -> Section:
         )
     )
     section.details.append(
-        "Peak RSS of the scrapy process: the kernel's high-water mark (VmHWM) "
-        f"{fmt_bytes(result.maxrss_bytes)}; "
-        f"psutil, sampled every 50 ms, saw {fmt_bytes(result.peak_rss_bytes)}."
+        "Peak RSS of the crawl: the kernel's high-water marks (VmHWM) of the scrapy process, "
+        f"{fmt_bytes(result.maxrss_bytes)}, and of its archive writer (crawler/writer.py), "
+        f"{fmt_bytes(result.children_maxrss_bytes)}, added; "
+        f"psutil, sampling both every 50 ms, saw at most {fmt_bytes(result.peak_rss_bytes)} together."
         + ("" if applies else " The 400 MB target is for 10,000 articles: `--size large` crawls that many.")
     )
-    section.data = _numbers(result) | {"maxrss": result.maxrss_bytes, "articles": portal.n}
+    section.data = _numbers(result) | {"maxrss": result.maxrss_bytes, "writer_maxrss": result.children_maxrss_bytes,
+                                       "articles": portal.n}
     return section

@@ -53,6 +53,7 @@ class Portal(Protocol):
     def listing_pages(self) -> int: ...
     def attachments(self) -> int: ...
     def start_url(self) -> str: ...
+    def home_url(self) -> str: ...
     def article_url(self, serial: int) -> str: ...
     def attachment_url(self, serial: int) -> str: ...
     def has_attachment(self, serial: int) -> bool: ...
@@ -362,6 +363,9 @@ class LiferayPortal:
     def start_url(self) -> str:
         return f"https://{self.site.host}{self.build.LISTING_PATH.format(site=self.site.site)}"
 
+    def home_url(self) -> str:
+        return f"https://{self.site.host}/"
+
     def article_url(self, serial: int) -> str:
         return f"https://{self.site.host}{self.build.article_path(self.head(serial))}"
 
@@ -447,6 +451,9 @@ class VnPortalPortal:
 
     def start_url(self) -> str:
         return f"https://{self.portal.host}{self.build.listing_path(self.portal, 0)}"
+
+    def home_url(self) -> str:
+        return f"https://{self.portal.host}/"
 
     def article_url(self, serial: int) -> str:
         return f"https://{self.portal.host}{self.build.article_path(self.head(serial), self.link)}"

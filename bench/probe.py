@@ -1,9 +1,10 @@
 """A Scrapy extension for benchmark runs, enabled only by ``-s BENCH_PROBE_FILE=<path>``.
 
 It times the crawl from ``spider_opened`` to the last response or item (process start-up,
-imports and the final database write are outside), counts the CPU time the process spent
-meanwhile, and writes that with Scrapy's stats and
-the process's peak RSS (the kernel's VmHWM) to the file as JSON when the spider closes.
+imports and the final database write are outside), counts the CPU time the process and its
+children (the archive writer, crawler/writer.py) spent meanwhile, and writes that with Scrapy's
+stats and the peak RSS of the process and of its children (the kernel's VmHWM) to the file as
+JSON when the spider closes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -55,6 +57,7 @@ class Probe:
             "closed_seconds": time.perf_counter() - self.opened,
             "crawl_cpu_seconds": _cpu() - self.cpu_opened,
             "peak_rss_kb": _peak_rss_kb(),
+            "children_peak_rss_kb": _children_peak_rss_kb(),
             "stats": {
                 k: v if isinstance(v, (int, float, str, bool, type(None))) else str(v)
                 for k, v in stats.items()
@@ -63,18 +66,36 @@ class Probe:
         self.path.write_text(json.dumps(report, indent=1), encoding="utf-8")
 
 
-def _peak_rss_kb() -> int:
-    """This process's peak RSS. /proc's VmHWM belongs to the process image; ru_maxrss would also
+def _peak_rss_kb(pid: int | str = "self") -> int:
+    """A process's peak RSS. /proc's VmHWM belongs to the process image; ru_maxrss would also
     count the parent's peak at fork time (Linux keeps it across exec)."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if pid == "self" else 0
+
+
+def _children_peak_rss_kb() -> int:
+    """The children's peak RSS: the living ones' VmHWM, else the largest of those already reaped."""
+    living = sum(_peak_rss_kb(child.pid) for child in _children())
+    return living or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def _children() -> list[psutil.Process]:
+    return psutil.Process().children(recursive=True)
 
 
 def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of its children, living (the writer, until the crawl ends) or reaped."""
+    usage, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = 0.0
+    for child in _children():
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        children += times.user + times.system
+    return usage.ru_utime + usage.ru_stime + reaped.ru_utime + reaped.ru_stime + children

@@ -37,6 +37,8 @@ class CrawlResult:
     crawl_seconds: float
     peak_rss_bytes: int
     maxrss_bytes: int
+    #: the peak RSS of the crawl process's children (the archive writer, crawler/writer.py): VmHWM
+    children_maxrss_bytes: int = 0
     #: CPU seconds of the crawl process and of this process (the portal server) during the crawl
     cpu_seconds: float = 0.0
     server_cpu_seconds: float = 0.0
@@ -104,6 +106,7 @@ def run_crawl(argv: list[str], *, database_url: str | None = None, timeout: floa
         crawl_seconds=report["crawl_seconds"],
         peak_rss_bytes=peak,
         maxrss_bytes=report["peak_rss_kb"] * 1024,
+        children_maxrss_bytes=report.get("children_peak_rss_kb", 0) * 1024,
         stats=report["stats"],
         cpu_seconds=_cpu(children_after) - _cpu(children),
         crawl_cpu_seconds=report["crawl_cpu_seconds"],
@@ -117,8 +120,18 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _children_rss(process: psutil.Process) -> int:
+    total = 0
+    for child in process.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
 def _sample_rss(process: subprocess.Popen[bytes], deadline: float, every: float = 0.05) -> int:
-    """The largest RSS seen while the process runs (psutil, sampled)."""
+    """The largest RSS seen while the process runs, its children (the archive writer) included (psutil, sampled)."""
     peak = 0
     try:
         watched = psutil.Process(process.pid)
@@ -126,7 +139,7 @@ def _sample_rss(process: subprocess.Popen[bytes], deadline: float, every: float 
             if time.perf_counter() > deadline:
                 process.kill()
                 raise TimeoutError(f"crawl still running after its time limit: pid {process.pid}")
-            peak = max(peak, watched.memory_info().rss)
+            peak = max(peak, watched.memory_info().rss + _children_rss(watched))
             time.sleep(every)
     except psutil.NoSuchProcess:
         pass

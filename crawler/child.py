@@ -34,10 +34,17 @@ def arm_parent_death_signal(service_pid: int) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
 
     signal.signal(signal.SIGHUP, parent_gone)
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
-        if os.getppid() != service_pid:  # the service died before the signal was armed
-            sys.exit(ORPHANED)
+    if not die_with_parent(signal.SIGHUP, service_pid):  # the service died before the signal was armed
+        sys.exit(ORPHANED)
+
+
+def die_with_parent(signum: int, parent_pid: int) -> bool:
+    """Ask Linux for ``signum`` when the thread that started this process dies (prctl(2)); False if
+    the parent ``parent_pid`` is already gone. Elsewhere nothing is armed and the answer is True."""
+    if not sys.platform.startswith("linux"):
+        return True
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+    return os.getppid() == parent_pid
 
 
 def main(argv: list[str]) -> None:

@@ -71,6 +71,8 @@ class ArchiveConfig:
     wayback: WaybackSettings = WaybackSettings()
     #: seconds a crawl's lease on its site outlives its last renewal (crawler/lease.py)
     lease_ttl: float = 120.0
+    #: store captures in a writer process beside the crawl (crawler/writer.py); off: on the reactor thread
+    store_process: bool = True
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -91,6 +93,7 @@ class ArchiveConfig:
             log_path=settings.get("ARCHIVE_LOG_PATH") or settings.get("LOG_FILE") or None,
             wayback=WaybackSettings.from_settings(settings),
             lease_ttl=settings.getfloat("ARCHIVE_LEASE_TTL", 120.0),
+            store_process=settings.getbool("ARCHIVE_STORE_PROCESS", True),
         )
 
 

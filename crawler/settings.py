@@ -69,6 +69,8 @@ ARCHIVE_DOWNLOAD_ATTACHMENTS = True
 ARCHIVE_DOWNLOAD_IMAGES = False
 ARCHIVE_INCREMENTAL = True
 ARCHIVE_RECHECK_MAX = 1000
+# Captures are stored by a writer process beside the crawl (crawler/writer.py); 0: on the crawl's own thread.
+ARCHIVE_STORE_PROCESS = True
 ARCHIVE_LEASE_TTL = 120  # seconds; a dead crawl's site is free this long after its last renewal
 ARCHIVE_GONE_MIN_CHECKS = 3
 ARCHIVE_GONE_MIN_HOURS = 7 * 24

@@ -26,6 +26,7 @@ from crawler.config import ArchiveConfig
 from crawler.lease import EX_TEMPFAIL, SiteLease, describe_this_process
 from crawler.middlewares import mirror_unreachable
 from crawler.runs import settle_dead_runs
+from crawler.writer import WRITER_DIED
 
 
 class Command(ScrapyCrawl):
@@ -118,7 +119,8 @@ class Command(ScrapyCrawl):
 
     def _spider_closed(self, reason: str) -> None:
         # A site that needs a browser, and none installed: the crawl did nothing (crawler/chromium.py).
-        if reason == BROWSER_MISSING:
+        # Or its archive writer died mid-crawl (crawler/writer.py): what was fetched since is not stored.
+        if reason in (BROWSER_MISSING, WRITER_DIED):
             self.exitcode = 1
 
 

@@ -1,8 +1,10 @@
-"""Store every article capture in the archive, one transaction per item, and
-keep the crawl_run row of this crawl."""
+"""Store every article capture in the archive, one transaction per item, through the crawl's
+writer (crawler/writer.py: a process of its own by default), and keep the crawl_run row of
+this crawl."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,20 +15,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import runstats
 from archive.capture import ArticleCapture
 from archive.db import ensure_schema
-from archive.store import Outcome, ensure_site, finish_run, record_learned_identity, start_run, store_capture
+from archive.store import Outcome, ensure_site, finish_run, record_learned_identity, start_run
 from crawler.config import archive_config
 from crawler.handle import archive_handle
 from crawler.lease import attach_run
 from crawler.runs import this_process
+from crawler.writer import WRITER_DIED, Writer, WriterDied, writer_for
 
 logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    def __init__(self, crawler: Crawler, sessions: sessionmaker[Session], log_path: str | None = None) -> None:
+    def __init__(
+        self, crawler: Crawler, sessions: sessionmaker[Session], writer: Writer, log_path: str | None = None
+    ) -> None:
         self.crawler = crawler
         self.sessions = sessions
+        self.writer = writer
         self.log_path = log_path
+        self._stopping: asyncio.Task[None] | None = None
         self.site_id: int | None = None
         self.run_id: int | None = None
         crawler.signals.connect(self.item_error, signal=signals.item_error)
@@ -38,7 +45,9 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         handle = archive_handle(crawler)
         ensure_schema(handle.engine)
-        return cls(crawler, handle.sessions, archive_config(crawler).log_path)
+        config = archive_config(crawler)
+        writer = writer_for(config.database_url, handle.sessions, process=config.store_process)
+        return cls(crawler, handle.sessions, writer, config.log_path)
 
     @property
     def stats(self):  # type: ignore[no-untyped-def]
@@ -66,12 +75,15 @@ class ArchivePipeline:
         self.stats.set_value(runstats.RUN_ID, self.run_id)
         logger.info("Archive run %s for %s", self.run_id, spider.name)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCapture):
             return item
         assert self.site_id is not None, f"spider {item.site} declares no site_info()"
-        with self.sessions.begin() as session:
-            result = store_capture(session, item, site_id=self.site_id, run_id=self.run_id)
+        try:
+            result = await self.writer.store(item, site_id=self.site_id, run_id=self.run_id)
+        except WriterDied as exc:
+            self._stop(str(exc))
+            raise
         self.stats.inc_value(runstats.stat(result.outcome))
         if result.outcome is not Outcome.UNCHANGED:
             self.stats.inc_value(runstats.VERSIONS_ADDED)
@@ -80,7 +92,14 @@ class ArchivePipeline:
         logger.debug("%s: %s (article %s, v%s)", item.url, result.outcome, result.article_id, result.version_number)
         return item
 
+    def _stop(self, why: str) -> None:
+        """Stop the crawl once: nothing fetched from now on could be stored."""
+        if self._stopping is None and self.crawler.engine is not None:
+            logger.error("%s; the crawl stops", why)
+            self._stopping = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=WRITER_DIED))
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.writer.close()
         if self.run_id is None:
             return
         if errors := self.stats.get_value(runstats.ERRORS):

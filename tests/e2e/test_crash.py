@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import PROJECT_ROOT
@@ -76,3 +77,50 @@ def test_kill_9_mid_crawl_then_crawl_again(db_url: str) -> None:
     keys = [k for (k,) in query(db_url, "SELECT source_key FROM article")]
     assert sorted(k.rsplit("/", 1)[-1] for k in keys) == sorted(expected)  # nothing lost, nothing twice
     assert query(db_url, "SELECT count(*) FROM version") == [(len(keys),)]  # no version from the re-fetch
+
+
+def writer_of(crawl: subprocess.Popen[bytes]) -> psutil.Process | None:
+    """The crawl's archive writer (crawler/writer.py): its child started by multiprocessing's spawn."""
+    for child in psutil.Process(crawl.pid).children():
+        try:
+            if any("spawn_main" in part for part in child.cmdline()):
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
+def test_a_writer_killed_mid_crawl_fails_the_run_in_one_line_and_frees_the_site(db_url: str) -> None:
+    with FaultServer(LIFERAY) as portal:
+        articles = portal.keys(kind="article", spider=SITE)
+        for key in articles:
+            portal.inject(key, Fault.SLOW)
+        env = {**os.environ, "DATABASE_URL": db_url}
+        argv = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"mirror={portal.url}", *FAST, *SLOW]
+        process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while stored_versions(db_url) < 3 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            writer = writer_of(process)
+            assert writer is not None, "no archive writer beside the crawl"
+            writer.kill()
+            _, log = process.communicate(timeout=120)
+        finally:
+            process.kill()
+            process.wait()
+        assert process.returncode == 1, log[-3000:]
+        died = [line for line in log.splitlines() if "archive writer process died" in line and "ERROR" in line]
+        assert len(died) == 1, log[-3000:]
+        assert query(db_url, "SELECT status, finish_reason FROM crawl_run") == [("failed", "archive writer died")]
+        assert_whole(db_url)
+        assert query(db_url, "SELECT count(*) FROM crawl_lease") == [(0,)]  # the site is free at once
+
+        portal.clear()
+        again = crawl(SITE, portal.url, db_url)
+        assert again.returncode == 0, again.log[-3000:]
+    assert query(db_url, "SELECT status FROM crawl_run ORDER BY id") == [("failed",), ("finished",)]
+    assert_whole(db_url)
+    keys = [k for (k,) in query(db_url, "SELECT source_key FROM article")]
+    assert len(keys) == len(articles)
