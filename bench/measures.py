@@ -27,8 +27,8 @@ def throughput(b: Bench) -> Section:
         "Each family's synthetic portal is crawled by the bare spider and by the site spider with the whole "
         f"pipeline, {b.size.rounds} time(s) each, interleaved so a busy minute on the machine hits every "
         "side; "
-        "the fastest crawl of each side counts. CPU ms/page is the crawl process's CPU time between "
-        "spider_opened and spider_closed per response: it depends much less than pages/s on what else the "
+        "the fastest crawl of each side counts. CPU ms/page is the CPU time of the crawl process and of "
+        "its archive writer (crawler/writer.py) between spider_opened and spider_closed per response: it depends much less than pages/s on what else the "
         "machine is doing. The portal server runs in the benchmark process (its CPU time is the last "
         "column).",
         "",
