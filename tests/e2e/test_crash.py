@@ -21,10 +21,11 @@ SITE = "quangngai"
 SLOW = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "CONCURRENT_REQUESTS=1")
 
 
-def start_crawl(mirror: str, db_url: str) -> subprocess.Popen[bytes]:
+def start_crawl(mirror: str, db_url: str, *, log: bool = False) -> subprocess.Popen[str]:
+    """The slow crawl; with ``log``, its log (stderr) is read by ``communicate()``."""
     argv = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"mirror={mirror}", *FAST, *SLOW]
-    return subprocess.Popen(argv, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": db_url},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": db_url}, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if log else subprocess.DEVNULL)
 
 
 def stored_versions(db_url: str) -> int:
@@ -79,7 +80,7 @@ def test_kill_9_mid_crawl_then_crawl_again(db_url: str) -> None:
     assert query(db_url, "SELECT count(*) FROM version") == [(len(keys),)]  # no version from the re-fetch
 
 
-def writer_of(crawl: subprocess.Popen[bytes]) -> psutil.Process | None:
+def writer_of(crawl: subprocess.Popen[str]) -> psutil.Process | None:
     """The crawl's archive writer (crawler/writer.py): its child started by multiprocessing's spawn."""
     for child in psutil.Process(crawl.pid).children():
         try:
@@ -95,10 +96,7 @@ def test_a_writer_killed_mid_crawl_fails_the_run_in_one_line_and_frees_the_site(
         articles = portal.keys(kind="article", spider=SITE)
         for key in articles:
             portal.inject(key, Fault.SLOW)
-        env = {**os.environ, "DATABASE_URL": db_url}
-        argv = [sys.executable, "-m", "scrapy", "crawl", SITE, "-a", f"mirror={portal.url}", *FAST, *SLOW]
-        process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True)
+        process = start_crawl(portal.url, db_url, log=True)
         try:
             deadline = time.monotonic() + 60
             while stored_versions(db_url) < 3 and process.poll() is None and time.monotonic() < deadline:
