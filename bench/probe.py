@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +81,24 @@ def _peak_rss_kb(pid: int | str = "self") -> int:
 
 def _children_peak_rss_kb() -> int:
     """The children's peak RSS: the living ones' VmHWM, else the largest of those already reaped."""
-    living = sum(_peak_rss_kb(child.pid) for child in _children())
-    return living or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    living = children_sum(psutil.Process(), lambda child: _peak_rss_kb(child.pid))
+    return int(living) or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
-def _children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+def children_sum(process: psutil.Process, measure: Callable[[psutil.Process], float]) -> float:
+    """``measure`` added over the living children of ``process`` (the archive writer, crawler/writer.py),
+    skipping any that ends meanwhile."""
+    total = 0.0
+    for child in process.children(recursive=True):
+        try:
+            total += measure(child)
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def _cpu() -> float:
     """CPU seconds of this process and of its children, living (the writer, until the crawl ends) or reaped."""
     usage, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    children = 0.0
-    for child in _children():
-        try:
-            times = child.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        children += times.user + times.system
+    children = children_sum(psutil.Process(), lambda child: sum(child.cpu_times()[:2]))
     return usage.ru_utime + usage.ru_stime + reaped.ru_utime + reaped.ru_stime + children

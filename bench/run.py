@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 
 from archive.db import PROJECT_ROOT
+from bench.probe import children_sum
 
 #: the same for the bare spider and the full pipeline: no delay, no throttling, the project's concurrency
 THROUGHPUT_SETTINGS = {
@@ -120,16 +121,6 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _children_rss(process: psutil.Process) -> int:
-    total = 0
-    for child in process.children(recursive=True):
-        try:
-            total += child.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 def _sample_rss(process: subprocess.Popen[bytes], deadline: float, every: float = 0.05) -> int:
     """The largest RSS seen while the process runs, its children (the archive writer) included (psutil, sampled)."""
     peak = 0
@@ -139,7 +130,7 @@ def _sample_rss(process: subprocess.Popen[bytes], deadline: float, every: float 
             if time.perf_counter() > deadline:
                 process.kill()
                 raise TimeoutError(f"crawl still running after its time limit: pid {process.pid}")
-            peak = max(peak, watched.memory_info().rss + _children_rss(watched))
+            peak = max(peak, watched.memory_info().rss + int(children_sum(watched, lambda p: p.memory_info().rss)))
             time.sleep(every)
     except psutil.NoSuchProcess:
         pass

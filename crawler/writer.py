@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive import dburl
 from archive.capture import ArticleCapture
-from archive.db import make_engine, session_factory
+from archive.db import make_engine, parse_url, session_factory
 from archive.store import StoreResult, store_capture
 from crawler.child import die_with_parent
 
@@ -122,7 +122,7 @@ class ProcessWriter:
 
 def writer_for(database_url: str, sessions: sessionmaker[Session], *, process: bool) -> Writer:
     """A writer process unless told otherwise or the archive exists only in this process's memory."""
-    parsed = dburl.parse_url(database_url)
+    parsed = parse_url(database_url)
     in_memory = parsed.get_backend_name() == "sqlite" and dburl.sqlite_path(parsed) is None
     if process and not in_memory:
         return ProcessWriter(database_url)

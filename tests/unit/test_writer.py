@@ -11,7 +11,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import psutil
 import pytest
@@ -37,9 +39,9 @@ def site_id(sessions: sessionmaker[Session]) -> int:
 
 
 @pytest.fixture
-def writer(db_url: str, engine: object) -> ProcessWriter:
+def writer(db_url: str, engine: Engine) -> Iterator[ProcessWriter]:
     writer = ProcessWriter(db_url)
-    yield writer  # type: ignore[misc]
+    yield writer
     writer.close()
 
 
@@ -56,7 +58,7 @@ def gone(pid: int, within: float = 30.0) -> bool:
     return False
 
 
-def test_a_file_archive_gets_a_writer_process_and_an_in_memory_one_does_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_archive_gets_a_writer_process_and_an_in_memory_one_does_not(tmp_path: Path) -> None:
     sessions = sessionmaker()
     assert isinstance(writer_for(f"sqlite:///{tmp_path / 'a.sqlite3'}", sessions, process=True), ProcessWriter)
     assert isinstance(writer_for("postgresql+psycopg://u@127.0.0.1/a", sessions, process=True), ProcessWriter)
@@ -135,7 +137,9 @@ CRAWL_PROCESS = textwrap.dedent("""
     print("stored", flush=True)
     sys.stdin.readline()
     edited = capture("Hội nghị tổng kết năm 2023 đã diễn ra.", at=T0 + timedelta(days=1))
-    writer._start().submit(__import__("crawler.writer").writer._store, edited, site_id, None)
+    loop = asyncio.new_event_loop()
+    storing = loop.create_task(writer.store(edited, site_id=site_id, run_id=None))
+    loop.run_until_complete(asyncio.sleep(0.1))  # the task runs up to its await: the capture is handed over
     print("handed over", flush=True)
     time.sleep(600)
 """)
